@@ -1,0 +1,189 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using RocksDbSharp;
+
+namespace Attest.Log.Storage;
+
+/// <summary>
+/// The log's embedded RocksDB store. One column family per kind of record (see <see cref="StoreKeys"/>); every change
+/// goes through one synced <see cref="LogWriteBatch"/>, so a crash leaves either all of a batch or none of it.
+/// Only one process may open a data directory at a time (RocksDB's LOCK file).
+/// </summary>
+public sealed class LogStore : IDisposable
+{
+    internal const string EntriesFamily = "entries";
+    internal const string DedupFamily = "dedup";
+    internal const string TilesFamily = "tiles";
+    internal const string SearchFamily = "search";
+    internal const string BuildersFamily = "builders";
+    internal const string MetaFamily = "meta";
+
+    private static readonly string[] s_families = [EntriesFamily, DedupFamily, TilesFamily, SearchFamily, BuildersFamily, MetaFamily];
+
+    private readonly RocksDb _db;
+    private readonly WriteOptions _synced;
+    private bool _disposed;
+
+    private LogStore(RocksDb db, string directory)
+    {
+        _db = db;
+        Directory = directory;
+        _synced = new WriteOptions().SetSync(true);
+        Entries = db.GetColumnFamily(EntriesFamily);
+        Dedup = db.GetColumnFamily(DedupFamily);
+        Tiles = db.GetColumnFamily(TilesFamily);
+        SearchIndex = db.GetColumnFamily(SearchFamily);
+        Builders = db.GetColumnFamily(BuildersFamily);
+        Meta = db.GetColumnFamily(MetaFamily);
+    }
+
+    /// <summary>The data directory this store lives in.</summary>
+    public string Directory { get; }
+
+    internal ColumnFamilyHandle Entries { get; }
+
+    internal ColumnFamilyHandle Dedup { get; }
+
+    internal ColumnFamilyHandle Tiles { get; }
+
+    internal ColumnFamilyHandle SearchIndex { get; }
+
+    internal ColumnFamilyHandle Builders { get; }
+
+    internal ColumnFamilyHandle Meta { get; }
+
+    /// <summary>Opens (creating if needed) the store in <paramref name="directory"/>.</summary>
+    /// <exception cref="LogStoreException">The directory is locked by another process or is not a usable store.</exception>
+    public static LogStore Open(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var full = Path.GetFullPath(directory);
+        System.IO.Directory.CreateDirectory(full);
+        var options = new DbOptions()
+            .SetCreateIfMissing(true)
+            .SetCreateMissingColumnFamilies(true)
+            .SetMaxBackgroundCompactions(1)
+            .SetMaxBackgroundFlushes(1);
+        var families = new ColumnFamilies();
+        foreach (var name in s_families)
+        {
+            families.Add(name, new ColumnFamilyOptions());
+        }
+
+        try
+        {
+            return new LogStore(RocksDb.Open(options, full, families), full);
+        }
+        catch (RocksDbException ex) when (ex.Message.Contains("lock", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new LogStoreException(
+                $"The data directory '{full}' is in use by another process (is the log server running? stop it, or use the admin API instead): {ex.Message}", ex);
+        }
+        catch (RocksDbException ex)
+        {
+            throw new LogStoreException($"Cannot open the log store in '{full}': {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Starts a batch of changes; nothing is visible until <see cref="Commit"/>.</summary>
+    public LogWriteBatch CreateBatch()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new LogWriteBatch(this);
+    }
+
+    /// <summary>Writes the batch atomically and waits until it is synced to disk (fsync of the write-ahead log).</summary>
+    public void Commit(LogWriteBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _db.Write(batch.Batch, _synced);
+    }
+
+    /// <summary>The canonical document stored at <paramref name="index"/>, or null.</summary>
+    public byte[]? GetEntry(long index) => _db.Get(StoreKeys.Index(index), Entries);
+
+    /// <summary>The index of the document with this SHA-256 digest, or null if it was never logged.</summary>
+    public long? FindDuplicate(ReadOnlySpan<byte> documentDigest)
+    {
+        if (documentDigest.Length != 32)
+        {
+            throw new ArgumentException("A document digest is 32 bytes (SHA-256).", nameof(documentDigest));
+        }
+
+        var value = _db.Get(documentDigest, Dedup);
+        return value is { Length: 8 } ? BinaryPrimitives.ReadInt64BigEndian(value) : null;
+    }
+
+    /// <summary>The widest hash tile stored at level <paramref name="level"/>, index <paramref name="tileIndex"/>, or null.</summary>
+    public byte[]? GetTile(int level, long tileIndex) => _db.Get(StoreKeys.Tile(level, tileIndex), Tiles);
+
+    /// <summary>A metadata value (tree state, checkpoints), or null.</summary>
+    public byte[]? GetMeta(string name) => _db.Get(StoreKeys.Meta(name), Meta);
+
+    /// <summary>Writes one metadata value on its own, synced (used for the signed checkpoint).</summary>
+    public void PutMetaSynced(string name, byte[] value)
+    {
+        using var batch = CreateBatch();
+        batch.PutMeta(name, value);
+        Commit(batch);
+    }
+
+    /// <summary>Up to <paramref name="limit"/> entry indexes with this search value, in increasing order, after <paramref name="afterIndex"/>.</summary>
+    public IReadOnlyList<long> Search(SearchKind kind, string value, long afterIndex, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var prefix = StoreKeys.SearchPrefix(kind, value);
+        var start = StoreKeys.Search(kind, value, afterIndex < 0 ? 0 : checked(afterIndex + 1));
+        var result = new List<long>();
+        using var iterator = _db.NewIterator(SearchIndex);
+        for (iterator.Seek(start); iterator.Valid() && result.Count < limit; iterator.Next())
+        {
+            var key = iterator.Key();
+            if (key.Length != prefix.Length + 8 || !key.AsSpan(0, prefix.Length).SequenceEqual(prefix))
+            {
+                break;
+            }
+
+            result.Add(StoreKeys.ReadIndex(key.AsSpan(prefix.Length)));
+        }
+
+        return result;
+    }
+
+    /// <summary>The registry record of a builder key, or null if it was never registered.</summary>
+    public BuilderRecord? GetBuilder(string keyId)
+    {
+        var value = _db.Get(StoreKeys.Builder(keyId), Builders);
+        return value is null ? null : JsonSerializer.Deserialize<BuilderRecord>(value);
+    }
+
+    /// <summary>Every builder the registry has known, active or revoked, ordered by key id.</summary>
+    public IReadOnlyList<BuilderRecord> ListBuilders()
+    {
+        var result = new List<BuilderRecord>();
+        using var iterator = _db.NewIterator(Builders);
+        for (iterator.SeekToFirst(); iterator.Valid(); iterator.Next())
+        {
+            var record = JsonSerializer.Deserialize<BuilderRecord>(iterator.Value());
+            if (record is not null)
+            {
+                result.Add(record);
+            }
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _db.Dispose();
+    }
+}
