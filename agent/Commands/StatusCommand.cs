@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Attest.Agent.Core.Spool;
+
+namespace Attest.Agent.Commands;
+
+/// <summary><c>attest-agent status</c>: identity, outbox depth, dead letters, last delivery, last error.</summary>
+internal sealed class StatusCommand : Command
+{
+    private readonly Option<string?> _config;
+    private readonly Option<bool> _json = new("--json") { Description = "Print the status as one JSON object." };
+
+    public StatusCommand(Option<string?> config)
+        : base("status", "Show the builder identity and the state of the spool.")
+    {
+        _config = config;
+        Options.Add(_json);
+        SetAction(Execute);
+    }
+
+    private int Execute(ParseResult parseResult)
+    {
+        if (CommandSupport.LoadOptions(parseResult, _config) is not { } options)
+        {
+            return ExitCodes.ConfigurationError;
+        }
+
+        var outbox = new Outbox(options.SpoolDirectory);
+        var delivery = AgentState.Read(options.SpoolDirectory, AgentState.DeliveryFileName);
+        var hook = AgentState.Read(options.SpoolDirectory, AgentState.HookFileName);
+        var lastError = (hook.LastErrorAt ?? DateTimeOffset.MinValue) > (delivery.LastErrorAt ?? DateTimeOffset.MinValue) ? hook : delivery;
+        string? publicKey = null;
+        string? identityError = null;
+
+        var status = new
+        {
+            builder = options.BuilderName,
+            keyPath = options.KeyPath,
+            publicKey,
+            identityError,
+            logs = options.LogUrls,
+            outbox = outbox.CountPending(),
+            deadLetters = outbox.CountDeadLetters(),
+            lastDeliveryAt = delivery.LastDeliveryAt,
+            lastDeliveredIndex = delivery.LastDeliveredIndex,
+            lastErrorAt = lastError.LastErrorAt,
+            lastError = lastError.LastError,
+        };
+        var output = CommandSupport.Out(parseResult);
+        if (parseResult.GetValue(_json))
+        {
+            output.WriteLine(JsonSerializer.Serialize(status));
+            return ExitCodes.Success;
+        }
+
+        output.WriteLine($"builder:        {status.builder}");
+        output.WriteLine($"public key:     {publicKey ?? $"(unavailable: {identityError})"}");
+        output.WriteLine($"logs:           {string.Join(' ', options.LogUrls)}");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"outbox:         {status.outbox}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dead letters:   {status.deadLetters}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"last delivery:  {(delivery.LastDeliveryAt is { } at ? $"{at:O} (index {delivery.LastDeliveredIndex})" : "never")}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"last error:     {(lastError.LastError is { } error ? $"{lastError.LastErrorAt:O} {error}" : "none")}"));
+        return ExitCodes.Success;
+    }
+}
