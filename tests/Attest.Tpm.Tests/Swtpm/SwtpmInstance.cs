@@ -50,8 +50,9 @@ public sealed class SwtpmInstance : IAsyncDisposable
         File.Copy(Path.Combine(template, "state", "tpm2-00.permall"), Path.Combine(dir, "tpm2-00.permall"));
         for (int attempt = 0; ; attempt++)
         {
-            int port = FreePort();
-            int control = FreePort();
+            // tpm2-tools' swtpm TCTI expects the control channel on port + 1.
+            int port = FreePortPair();
+            int control = port + 1;
             var psi = new ProcessStartInfo("swtpm")
             {
                 RedirectStandardError = true,
@@ -109,11 +110,30 @@ public sealed class SwtpmInstance : IAsyncDisposable
         return false;
     }
 
-    private static int FreePort()
+    private static int FreePortPair()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (int i = 0; i < 50; i++)
+        {
+            using var first = new TcpListener(IPAddress.Loopback, 0);
+            first.Start();
+            int port = ((IPEndPoint)first.LocalEndpoint).Port;
+            if (port >= 65535)
+            {
+                continue;
+            }
+
+            try
+            {
+                using var second = new TcpListener(IPAddress.Loopback, port + 1);
+                second.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+
+        throw new InvalidOperationException("No two adjacent free loopback ports.");
     }
 
     private static async Task<string> ManufactureAsync()
