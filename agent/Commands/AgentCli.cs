@@ -15,6 +15,7 @@ internal static class AgentCli
         var root = new RootCommand("Attest build agent: attests every Nix build and delivers the attestations to a transparency log.")
         {
             config,
+            new InitCommand(config),
             new RunCommand(config),
             new FlushCommand(config),
             new NarHashCommand(),

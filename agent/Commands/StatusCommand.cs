@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Attest.Agent.Core.Identity;
 using Attest.Agent.Core.Spool;
 
 namespace Attest.Agent.Commands;
@@ -32,6 +33,15 @@ internal sealed class StatusCommand : Command
         var lastError = (hook.LastErrorAt ?? DateTimeOffset.MinValue) > (delivery.LastErrorAt ?? DateTimeOffset.MinValue) ? hook : delivery;
         string? publicKey = null;
         string? identityError = null;
+        try
+        {
+            using var key = BuilderIdentity.Load(options.KeyPath);
+            publicKey = key.PublicKey.ToString();
+        }
+        catch (IOException e)
+        {
+            identityError = e.Message;
+        }
 
         var status = new
         {

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Attest.Agent.Core.Internal;
+using Attest.Provenance.Signing;
 
 namespace Attest.Agent.Core.Configuration;
 
@@ -141,6 +143,17 @@ public sealed record AgentOptions
     /// <returns>UTF-8 JSON.</returns>
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, SerializerOptions);
 
+    /// <summary>Writes these options to a configuration file atomically (mode 0644: it holds no secrets).</summary>
+    /// <param name="path">The file.</param>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public void Save(string path)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        PosixFile.WriteAtomically(directory, Path.GetFileName(path), ToJson(),
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+    }
+
     private void Validate(string source)
     {
         static void Require(bool condition, string source, string message)
@@ -151,9 +164,8 @@ public sealed record AgentOptions
             }
         }
 
-        Require(!string.IsNullOrWhiteSpace(BuilderName), source, "builderName is empty.");
-        Require(BuilderName.Length <= 256 && !BuilderName.Any(char.IsControl), source,
-            "builderName must be at most 256 characters without control characters.");
+        Require(IdentityPublicKey.IsValidName(BuilderName), source,
+            $"builderName '{BuilderName}' must be 1 to {IdentityPublicKey.MaxNameLength} characters from [A-Za-z0-9._-], starting with a letter or digit.");
         Require(Path.IsPathFullyQualified(KeyPath), source, $"keyPath '{KeyPath}' must be an absolute path.");
         Require(Path.IsPathFullyQualified(SpoolDirectory), source,
             $"spoolDirectory '{SpoolDirectory}' must be an absolute path.");

@@ -9,7 +9,7 @@ namespace Attest.Agent.Core.Delivery;
 public sealed class LogClient
 {
     /// <summary>Path of the submission endpoint, relative to the log's base URL.</summary>
-    public const string SubmitPath = "v1/attestations";
+    public const string SubmitPath = "v1/entries";
 
     /// <summary>Largest response body read (problem documents and search results).</summary>
     public const int MaxResponseBytes = 16 << 20;

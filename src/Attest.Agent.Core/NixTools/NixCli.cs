@@ -218,8 +218,12 @@ public sealed class NixCli
         StorePath? deriver = item.TryGetProperty("deriver", out var d) && d.GetString() is { } drv
             ? drv.StartsWith('/') ? StorePath.Parse(drv) : StorePath.FromBaseName(drv)
             : null;
+        DateTimeOffset? registeredAt = item.TryGetProperty("registrationTime", out var r) && r.TryGetInt64(out var seconds)
+            && seconds is > 0 and < 253402300799
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : null;
         return new PathInfo(storePath, NixHash.Parse(narHash.GetString()), item.GetProperty("narSize").GetInt64(),
-            references, deriver);
+            references, deriver, registeredAt);
     }
 
     private static async Task<string> ReadCappedAsync(StreamReader reader, CancellationToken cancellationToken)

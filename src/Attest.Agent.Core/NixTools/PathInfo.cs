@@ -8,4 +8,5 @@ namespace Attest.Agent.Core.NixTools;
 /// <param name="NarSize">The NAR size Nix registered.</param>
 /// <param name="References">The paths it references, sorted.</param>
 /// <param name="Deriver">The derivation that produced it, when known.</param>
-public sealed record PathInfo(StorePath Path, NixHash NarHash, long NarSize, IReadOnlyList<StorePath> References, StorePath? Deriver);
+/// <param name="RegisteredAt">When Nix registered it as valid (the end of its build), when known.</param>
+public sealed record PathInfo(StorePath Path, NixHash NarHash, long NarSize, IReadOnlyList<StorePath> References, StorePath? Deriver, DateTimeOffset? RegisteredAt);
