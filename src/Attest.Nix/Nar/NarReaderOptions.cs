@@ -1,0 +1,26 @@
+namespace Attest.Nix.Nar;
+
+/// <summary>Limits <see cref="NarReader"/> enforces on untrusted NARs.</summary>
+public sealed record NarReaderOptions
+{
+    /// <summary>The defaults: Linux's NAME_MAX and PATH_MAX, 1024 levels, 10 million nodes.</summary>
+    public static NarReaderOptions Default { get; } = new();
+
+    /// <summary>Maximum length of a directory entry name in bytes (Linux NAME_MAX, 255, by default).</summary>
+    public int MaxNameLength { get; init; } = 255;
+
+    /// <summary>Maximum length of a symlink target in bytes (PATH_MAX - 1, 4095, by default).</summary>
+    public int MaxSymlinkTargetLength { get; init; } = 4095;
+
+    /// <summary>Maximum directory nesting below the root.</summary>
+    public int MaxDepth { get; init; } = 1024;
+
+    /// <summary>Maximum number of nodes (files, directories and symlinks, including the root).</summary>
+    public long MaxEntries { get; init; } = 10_000_000;
+
+    /// <summary>Maximum size of a single regular file.</summary>
+    public long MaxFileSize { get; init; } = long.MaxValue;
+
+    /// <summary>Whether bytes may follow the NAR in the stream (as in <c>nix-store --export</c>); false by default.</summary>
+    public bool AllowTrailingData { get; init; }
+}
