@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using Attest.Transparency.Checkpoints;
@@ -106,15 +107,46 @@ public sealed class FileWitnessStateStore : IWitnessStateStore, IDisposable
     private string PathFor(string origin) =>
         Path.Combine(_directory, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(origin))) + ".checkpoint");
 
-    // The rename is durable only once the directory entry is on disk (POSIX).
+    // The rename is durable only once the directory entry is on disk (POSIX); .NET cannot open a directory, so this
+    // goes to libc directly.
     private void FlushDirectory()
     {
-        if (OperatingSystem.IsWindows())
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
         {
             return;
         }
 
-        using var handle = File.OpenHandle(_directory, FileMode.Open, FileAccess.Read);
-        RandomAccess.FlushToDisk(handle);
+        int fd = NativeMethods.Open(_directory, 0 /* O_RDONLY */);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open {_directory} to flush it (errno {Marshal.GetLastPInvokeError()})");
+        }
+
+        try
+        {
+            if (NativeMethods.Fsync(fd) != 0)
+            {
+                throw new IOException($"fsync of {_directory} failed (errno {Marshal.GetLastPInvokeError()})");
+            }
+        }
+        finally
+        {
+            _ = NativeMethods.Close(fd);
+        }
+    }
+
+    private static class NativeMethods
+    {
+        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int Fsync(int fd);
+
+        [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int Close(int fd);
     }
 }
