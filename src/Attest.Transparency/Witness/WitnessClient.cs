@@ -14,7 +14,7 @@ public delegate ValueTask<IReadOnlyList<MerkleHash>> ConsistencyProofSource(ulon
 /// <param name="IsSuccess">True when the witness returned a cosignature that verifies with its key.</param>
 /// <param name="Cosignatures">The verified signature lines by the witness's key(s) (empty on failure).</param>
 /// <param name="StatusCode">The last HTTP status code (0 if no response arrived).</param>
-/// <param name="WitnessSize">The size the witness reported in its last 409, if any.</param>
+/// <param name="WitnessSize">The size the witness reported in a 409 during this submission, if any.</param>
 /// <param name="Error">What went wrong; null on success.</param>
 public readonly record struct WitnessSubmission(
     bool IsSuccess, IReadOnlyList<NoteSignature> Cosignatures, int StatusCode, ulong? WitnessSize, string? Error);
@@ -86,7 +86,7 @@ public sealed class WitnessClient
 
             if (response.StatusCode == HttpStatusCode.OK)
             {
-                return Verify(checkpoint, body, status);
+                return Verify(checkpoint, body, status, reported);
             }
 
             if (response.StatusCode != HttpStatusCode.Conflict)
@@ -112,18 +112,18 @@ public sealed class WitnessClient
         return Fail(status, reported, "the witness kept answering 409");
     }
 
-    private WitnessSubmission Verify(SignedCheckpoint checkpoint, byte[] body, int status)
+    private WitnessSubmission Verify(SignedCheckpoint checkpoint, byte[] body, int status, ulong? reported)
     {
         if (!NoteSignature.TryParseLines(body, out var lines, out string? error))
         {
-            return Fail(status, null, $"malformed cosignature response: {error}");
+            return Fail(status, reported, $"malformed cosignature response: {error}");
         }
 
         var ours = lines.Where(l => Array.Exists(_keys, k => l.IsFrom(k))).ToArray();
         var result = checkpoint.Note.WhereSignatures(_ => false).WithSignatures(ours).Verify(_keys);
         return result.IsValid
-            ? new WitnessSubmission(true, [.. result.Verified.Select(v => v.Signature)], status, null, null)
-            : Fail(status, null, $"the witness's cosignature does not verify: {result.Error}");
+            ? new WitnessSubmission(true, [.. result.Verified.Select(v => v.Signature)], status, reported, null)
+            : Fail(status, reported, $"the witness's cosignature does not verify: {result.Error}");
     }
 
     private static WitnessSubmission Fail(int status, ulong? size, string error) => new(false, [], status, size, error);
