@@ -16,7 +16,9 @@ internal static class AgentCli
         {
             config,
             new InitCommand(config),
+            new HookCommand(config),
             new RunCommand(config),
+            new RebuildCommand(config),
             new FlushCommand(config),
             new NarHashCommand(),
             new StatusCommand(config),
