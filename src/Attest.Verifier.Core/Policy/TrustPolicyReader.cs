@@ -1,0 +1,321 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using Attest.Provenance.Signing;
+
+namespace Attest.Verifier.Policy;
+
+/// <summary>Reads the JSON trust policy documented in docs/verifier-policy.md, strictly.</summary>
+/// <remarks>
+/// Unknown members are refused rather than ignored: a misspelt <c>"minAgreeing"</c> silently falling back to a default
+/// would weaken the policy without anyone noticing.
+/// </remarks>
+public static class TrustPolicyReader
+{
+    /// <summary>Largest policy file accepted, in bytes.</summary>
+    public const int MaxPolicyBytes = 1 << 20;
+
+    /// <summary>Most logs one policy may name.</summary>
+    public const int MaxLogs = 64;
+
+    /// <summary>Most builders one policy may name.</summary>
+    public const int MaxBuilders = 4096;
+
+    /// <summary>Most witnesses one log may name.</summary>
+    public const int MaxWitnesses = 64;
+
+    private const int MaxStringLength = 4096;
+
+    /// <summary>Reads a policy file.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The policy.</returns>
+    /// <exception cref="PolicyFormatException">The file is not a valid policy.</exception>
+    public static TrustPolicy ReadFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var stream = File.OpenRead(path);
+        if (stream.Length > MaxPolicyBytes)
+        {
+            throw new PolicyFormatException("$", $"The policy file is {stream.Length} bytes; the limit is {MaxPolicyBytes}.");
+        }
+
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return Parse(bytes);
+    }
+
+    /// <summary>Parses a policy from UTF-8 JSON.</summary>
+    /// <param name="utf8Json">The policy.</param>
+    /// <returns>The policy.</returns>
+    /// <exception cref="PolicyFormatException">The bytes are not a valid policy.</exception>
+    public static TrustPolicy Parse(ReadOnlySpan<byte> utf8Json)
+    {
+        if (utf8Json.Length > MaxPolicyBytes)
+        {
+            throw new PolicyFormatException("$", $"The policy is {utf8Json.Length} bytes; the limit is {MaxPolicyBytes}.");
+        }
+
+        // JsonDocument defers UTF-8 validation of string contents to GetString; refuse bad UTF-8 up front instead.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Json))
+        {
+            throw new PolicyFormatException("$", "The policy is not valid UTF-8.");
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(utf8Json.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
+        }
+        catch (JsonException ex)
+        {
+            throw new PolicyFormatException("$", $"The policy is not valid JSON: {ex.Message}");
+        }
+
+        using (document)
+        {
+            JsonElement root = document.RootElement;
+            RequireObject(root, "$", "version", "logs", "builders", "quorum");
+            int version = ReadInt(root, "$", "version", required: true, min: 1, max: 1);
+            _ = version;
+
+            var logs = ReadArray(root, "$", "logs", MaxLogs, ReadLog);
+            var builders = ReadArray(root, "$", "builders", MaxBuilders, ReadBuilder);
+            JsonElement quorumElement = Required(root, "$", "quorum");
+            QuorumRule quorum = ReadQuorum(quorumElement, "$.quorum");
+
+            try
+            {
+                return new TrustPolicy(logs, builders, quorum);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new PolicyFormatException("$", ex.Message);
+            }
+        }
+    }
+
+    /// <summary>Parses a policy, reporting failure instead of throwing.</summary>
+    /// <param name="utf8Json">The policy.</param>
+    /// <param name="policy">The policy on success.</param>
+    /// <param name="error">What was wrong, on failure.</param>
+    /// <returns>Whether the policy is valid.</returns>
+    public static bool TryParse(ReadOnlySpan<byte> utf8Json, [NotNullWhen(true)] out TrustPolicy? policy, [NotNullWhen(false)] out PolicyFormatException? error)
+    {
+        try
+        {
+            policy = Parse(utf8Json);
+            error = null;
+            return true;
+        }
+        catch (PolicyFormatException ex)
+        {
+            policy = null;
+            error = ex;
+            return false;
+        }
+    }
+
+    private static LogPolicy ReadLog(JsonElement element, string path)
+    {
+        RequireObject(element, path, "origin", "key", "url", "witnesses");
+        string origin = ReadString(element, path, "origin");
+        string key = ReadString(element, path, "key");
+        string url = ReadString(element, path, "url");
+        if (!Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out Uri? uri)
+            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeFile))
+        {
+            throw new PolicyFormatException(path + ".url", $"\"{url}\" is not an absolute http, https or file URL.");
+        }
+
+        WitnessPolicy witnesses = WitnessPolicy.None;
+        if (element.TryGetProperty("witnesses", out JsonElement w))
+        {
+            string wpath = path + ".witnesses";
+            RequireObject(w, wpath, "keys", "threshold");
+            var keys = ReadArray(w, wpath, "keys", MaxWitnesses, (e, p) => e.ValueKind == JsonValueKind.String
+                ? CheckLength(e.GetString()!, p)
+                : throw new PolicyFormatException(p, "A witness key is a string."));
+            int threshold = ReadInt(w, wpath, "threshold", required: true, min: 0, max: keys.Count);
+            if (keys.Distinct(StringComparer.Ordinal).Count() != keys.Count)
+            {
+                throw new PolicyFormatException(wpath + ".keys", "A witness key appears more than once.");
+            }
+
+            witnesses = new WitnessPolicy(keys, threshold);
+        }
+
+        return new LogPolicy(origin, key, uri, witnesses);
+    }
+
+    private static BuilderPolicy ReadBuilder(JsonElement element, string path)
+    {
+        RequireObject(element, path, "name", "key", "operator", "requireTpm", "goldenValues");
+        string name = ReadString(element, path, "name");
+        string keyText = ReadString(element, path, "key");
+        if (!IdentityPublicKey.TryParse(keyText, out IdentityPublicKey? key, out string? keyError))
+        {
+            throw new PolicyFormatException(path + ".key", keyError);
+        }
+
+        string op = ReadString(element, path, "operator");
+        bool requireTpm = false;
+        if (element.TryGetProperty("requireTpm", out JsonElement tpm))
+        {
+            requireTpm = tpm.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw new PolicyFormatException(path + ".requireTpm", "requireTpm is true or false."),
+            };
+        }
+
+        string? golden = null;
+        if (element.TryGetProperty("goldenValues", out JsonElement g) && g.ValueKind != JsonValueKind.Null)
+        {
+            golden = g.ValueKind == JsonValueKind.String
+                ? CheckLength(g.GetString()!, path + ".goldenValues")
+                : throw new PolicyFormatException(path + ".goldenValues", "goldenValues is a string or null.");
+        }
+
+        return new BuilderPolicy(name, key, op, requireTpm, golden);
+    }
+
+    private static QuorumRule ReadQuorum(JsonElement element, string path)
+    {
+        RequireObject(element, path, "minAgreeing", "minOperators", "maxDissenting", "minTpmAttested");
+        int minAgreeing = ReadInt(element, path, "minAgreeing", required: true, min: 1, max: MaxBuilders);
+        int minOperators = ReadInt(element, path, "minOperators", required: false, min: 1, max: MaxBuilders, fallback: 1);
+        int maxDissenting = ReadInt(element, path, "maxDissenting", required: false, min: 0, max: MaxBuilders, fallback: 0);
+        int minTpm = ReadInt(element, path, "minTpmAttested", required: false, min: 0, max: MaxBuilders, fallback: 0);
+        var rule = new QuorumRule(minAgreeing, minOperators, maxDissenting, minTpm);
+        try
+        {
+            rule.Validate();
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw new PolicyFormatException(path + "." + char.ToLowerInvariant(ex.ParamName![0]) + ex.ParamName[1..], ex.Message.Split(" (Parameter")[0]);
+        }
+
+        return rule;
+    }
+
+    private static void RequireObject(JsonElement element, string path, params string[] allowed)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new PolicyFormatException(path, $"Expected an object, found {element.ValueKind}.");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (JsonProperty property in element.EnumerateObject())
+        {
+            if (!seen.Add(property.Name))
+            {
+                throw new PolicyFormatException(path + "." + property.Name, "The member appears more than once.");
+            }
+
+            if (Array.IndexOf(allowed, property.Name) < 0)
+            {
+                throw new PolicyFormatException(path + "." + property.Name, $"Unknown member; expected one of: {string.Join(", ", allowed)}.");
+            }
+        }
+    }
+
+    private static JsonElement Required(JsonElement element, string path, string name) =>
+        element.TryGetProperty(name, out JsonElement value)
+            ? value
+            : throw new PolicyFormatException(path + "." + name, "The member is required.");
+
+    private static string ReadString(JsonElement element, string path, string name)
+    {
+        JsonElement value = Required(element, path, name);
+        if (value.ValueKind != JsonValueKind.String || value.GetString() is not { Length: > 0 } s)
+        {
+            throw new PolicyFormatException(path + "." + name, "Expected a non-empty string.");
+        }
+
+        return CheckLength(s, path + "." + name);
+    }
+
+    private static string CheckLength(string value, string path) =>
+        value.Length <= MaxStringLength
+            ? value
+            : throw new PolicyFormatException(path, $"The string is {value.Length} characters; the limit is {MaxStringLength}.");
+
+    private static int ReadInt(JsonElement element, string path, string name, bool required, int min, int max, int fallback = 0)
+    {
+        if (!element.TryGetProperty(name, out JsonElement value))
+        {
+            return required ? throw new PolicyFormatException(path + "." + name, "The member is required.") : fallback;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int n) || n < min || n > max)
+        {
+            throw new PolicyFormatException(path + "." + name, $"Expected an integer from {min} to {max}.");
+        }
+
+        return n;
+    }
+
+    private static List<T> ReadArray<T>(JsonElement element, string path, string name, int max, Func<JsonElement, string, T> read)
+    {
+        JsonElement value = Required(element, path, name);
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw new PolicyFormatException(path + "." + name, "Expected an array.");
+        }
+
+        int length = value.GetArrayLength();
+        if (length > max)
+        {
+            throw new PolicyFormatException(path + "." + name, $"{length} items; the limit is {max}.");
+        }
+
+        var items = new List<T>(length);
+        int i = 0;
+        foreach (JsonElement item in value.EnumerateArray())
+        {
+            items.Add(read(item, $"{path}.{name}[{i++}]"));
+        }
+
+        return items;
+    }
+}
+
+/// <summary>A trust policy that is not valid, with the JSON path of the offending member.</summary>
+public sealed class PolicyFormatException : FormatException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="path">The JSON path, such as <c>$.builders[2].key</c>.</param>
+    /// <param name="problem">What is wrong there.</param>
+    public PolicyFormatException(string path, string problem)
+        : base($"{path}: {problem}")
+    {
+        JsonPath = path;
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public PolicyFormatException()
+        : this("$", "The policy is not valid.")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">The message.</param>
+    public PolicyFormatException(string message)
+        : this("$", message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="innerException">The cause.</param>
+    public PolicyFormatException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        JsonPath = "$";
+    }
+
+    /// <summary>Gets the JSON path of the offending member.</summary>
+    public string JsonPath { get; }
+}
