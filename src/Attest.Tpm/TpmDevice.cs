@@ -118,7 +118,9 @@ public sealed class TpmDevice : IAsyncDisposable, IDisposable
             (bool more, IReadOnlyList<uint> handles) = TpmCommands.DecodeCapabilityHandles(p.Span);
             foreach (uint h in handles)
             {
-                if (h < next || TpmHandles.TypeOf(h) != type)
+                // Part 2 §6.12: a TPM_HT_LOADED_SESSION (0x02) query lists HMAC and policy (0x03) session handles alike.
+                bool typeOk = TpmHandles.TypeOf(h) == type || (type == TpmHandles.TypeHmacSession && TpmHandles.TypeOf(h) == TpmHandles.TypePolicySession);
+                if (h < next || !typeOk)
                 {
                     throw new TpmFormatException($"GetCapability returned handle 0x{h:X8} outside the requested range from 0x{next:X8}.");
                 }

@@ -128,7 +128,12 @@ public sealed class TpmAttestor
     {
         ArgumentNullException.ThrowIfNull(ek);
         ArgumentNullException.ThrowIfNull(ak);
-        byte[]? certificate = await ReadEkCertificateAsync(ek.CertificateIndex, cancellationToken).ConfigureAwait(false);
+        ReadOnlyMemory<byte>? certificate = null;
+        if (await ReadEkCertificateAsync(ek.CertificateIndex, cancellationToken).ConfigureAwait(false) is byte[] der)
+        {
+            certificate = der;
+        }
+
         return new EnrollmentMaterial(ek.Public, certificate, ak.Public, ak.Name);
     }
 
@@ -196,7 +201,13 @@ public sealed class TpmAttestor
 
             if (hasher.GetHashAndReset().AsSpan().SequenceEqual(info.PcrDigest.Span))
             {
-                byte[]? log = ReadEventLog();
+                // Not a conditional expression: null converts to an empty ReadOnlyMemory there, not to "no log".
+                ReadOnlyMemory<byte>? log = null;
+                if (ReadEventLog() is byte[] bytes)
+                {
+                    log = bytes;
+                }
+
                 return new TpmQuote(quote.Attest, quote.Signature, selection, values, ak.Name, ak.Public, log, attempt);
             }
         }

@@ -138,12 +138,12 @@ public sealed class TpmDeviceTests(SwtpmFixture fixture) : IClassFixture<SwtpmFi
             StartAuthSessionResponse session = await tpm.StartPolicySessionAsync(TpmAlgorithm.Sha256, null, Ct);
             Assert.Equal(2, tpm.TrackedHandles.Count);
             Assert.Contains(key.Handle, await tpm.GetHandlesAsync(0x8000_0000, Ct));
-            Assert.Contains(session.Handle, await tpm.GetHandlesAsync(0x0300_0000, Ct));
+            Assert.Contains(session.Handle, await tpm.GetHandlesAsync(0x0200_0000, Ct));
         }
 
         await using TpmDevice check = fixture.Instance.OpenDevice();
         Assert.Empty(await check.GetHandlesAsync(0x8000_0000, Ct));
-        Assert.Empty(await check.GetHandlesAsync(0x0300_0000, Ct));
+        Assert.Empty(await check.GetHandlesAsync(0x0200_0000, Ct));
     }
 
     [Fact]

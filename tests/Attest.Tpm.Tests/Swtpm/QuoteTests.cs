@@ -1,0 +1,227 @@
+using System.Security.Cryptography;
+using Attest.Tpm.Attestation;
+using Attest.Tpm.Internal;
+using Attest.Tpm.Keys;
+using Attest.Tpm.Marshalling;
+using Attest.Tpm.Transport;
+
+namespace Attest.Tpm.Tests.Swtpm;
+
+public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixture>
+{
+    private static CancellationToken Ct => CancellationToken.None;
+
+    [Theory]
+    [InlineData(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0020u)]
+    [InlineData(AttestationKeyAlgorithm.RsaSsa2048, 0x8101_0021u)]
+    public async Task Quote_DefaultSelection_SignedOverNonceAndReadPcrValues(AttestationKeyAlgorithm algorithm, uint handle)
+    {
+        await using TpmDevice tpm = fixture.Instance.OpenDevice();
+        var attestor = new TpmAttestor(tpm, new TpmAttestorOptions { EventLogPath = "/nonexistent/binary_bios_measurements" });
+        AttestationKey ak = await attestor.EnsureAttestationKeyAsync(algorithm, handle, Ct);
+        byte[] nonce = SHA256.HashData("statement"u8);
+
+        TpmQuote quote = await attestor.QuoteAsync(ak, nonce, null, Ct);
+
+        Assert.Equal(PcrSelection.Default, quote.Selection);
+        Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7, 11], quote.PcrValues.Select(v => v.Index));
+        Assert.Null(quote.EventLog);
+        Assert.Equal(1, quote.Attempts);
+        AttestFields fields = AttestFields.Parse(quote.Attest.Span);
+        Assert.Equal(nonce, fields.ExtraData);
+        Assert.Equal(SHA256.HashData([.. quote.PcrValues.SelectMany(v => v.Digest.ToArray())]), fields.PcrDigest);
+        Assert.True(VerifySignature(ak.PublicArea, quote.Attest.Span, quote.Signature.Span));
+        byte[] tampered = quote.Attest.ToArray();
+        tampered[^1] ^= 1;
+        Assert.False(VerifySignature(ak.PublicArea, tampered, quote.Signature.Span));
+        Assert.Empty(await tpm.GetHandlesAsync(0x8000_0000, Ct));
+    }
+
+    [Fact]
+    public async Task Quote_AkInEndorsementHierarchy_CarriesClearFirmwareVersionAndCounters()
+    {
+        await using TpmDevice tpm = fixture.Instance.OpenDevice();
+        var attestor = new TpmAttestor(tpm);
+        AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0022, Ct);
+        ulong firmware = ((ulong)await tpm.GetPropertyAsync(TpmProperty.FirmwareVersion1, Ct) << 32)
+            | await tpm.GetPropertyAsync(TpmProperty.FirmwareVersion2, Ct);
+
+        TpmQuote first = await attestor.QuoteAsync(ak, new byte[32], PcrSelection.Sha256(0), Ct);
+        TpmQuote second = await attestor.QuoteAsync(ak, new byte[32], PcrSelection.Sha256(0), Ct);
+
+        AttestFields a = AttestFields.Parse(first.Attest.Span);
+        AttestFields b = AttestFields.Parse(second.Attest.Span);
+        Assert.Equal(firmware, a.FirmwareVersion);
+        Assert.Equal(a.ResetCount, b.ResetCount);
+        Assert.Equal(a.RestartCount, b.RestartCount);
+        Assert.True(b.Clock >= a.Clock);
+        Assert.Equal(1, a.Safe);
+    }
+
+    [Theory]
+    [InlineData(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0023u)]
+    [InlineData(AttestationKeyAlgorithm.RsaSsa2048, 0x8101_0024u)]
+    public async Task Quote_CheckedByTpm2Checkquote_AcceptedAndWrongNonceRejected(AttestationKeyAlgorithm algorithm, uint handle)
+    {
+        await using TpmDevice tpm = fixture.Instance.OpenDevice();
+        var attestor = new TpmAttestor(tpm);
+        AttestationKey ak = await attestor.EnsureAttestationKeyAsync(algorithm, handle, Ct);
+        byte[] nonce = RandomNumberGenerator.GetBytes(32);
+        TpmQuote quote = await attestor.QuoteAsync(ak, nonce, PcrSelection.Sha256(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), Ct);
+        string dir = Directory.CreateTempSubdirectory("attest-checkquote-").FullName;
+        try
+        {
+            string pem = Path.Combine(dir, "ak.pem");
+            string msg = Path.Combine(dir, "quote.msg");
+            string sig = Path.Combine(dir, "quote.sig");
+            await File.WriteAllTextAsync(pem, ak.PublicArea.ExportSubjectPublicKeyInfoPem());
+            await File.WriteAllBytesAsync(msg, quote.Attest.ToArray());
+            await File.WriteAllBytesAsync(sig, quote.Signature.ToArray());
+
+            (int ok, string output) = await SwtpmInstance.RunAsync("tpm2_checkquote", "-u", pem, "-m", msg, "-s", sig, "-g", "sha256", "-q", Convert.ToHexString(nonce));
+            byte[] otherNonce = (byte[])nonce.Clone();
+            otherNonce[0] ^= 0x80;
+            (int wrong, _) = await SwtpmInstance.RunAsync("tpm2_checkquote", "-u", pem, "-m", msg, "-s", sig, "-g", "sha256", "-q", Convert.ToHexString(otherNonce));
+
+            Assert.True(ok == 0, output);
+            Assert.NotEqual(0, wrong);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Quote_PcrExtendedBetweenReadAndQuote_RequotesWithTheNewValues()
+    {
+        byte[] measurement = SHA256.HashData("late measurement"u8);
+        var transport = new ExtendBeforeFirstQuote(TpmTransport.Open(fixture.Instance.Tcti), 16, measurement);
+        await using var tpm = new TpmDevice(transport);
+        var attestor = new TpmAttestor(tpm);
+        AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0025, Ct);
+        PcrSelection selection = PcrSelection.Sha256(0, 16);
+        byte[] before = (await tpm.PcrReadAsync(selection, Ct))[1].Digest.ToArray();
+
+        TpmQuote quote = await attestor.QuoteAsync(ak, new byte[32], selection, Ct);
+
+        Assert.True(transport.Extended);
+        Assert.Equal(2, quote.Attempts);
+        Assert.Equal(SHA256.HashData([.. before, .. measurement]), quote.PcrValues[1].Digest.ToArray());
+        Assert.Equal(SHA256.HashData([.. quote.PcrValues.SelectMany(v => v.Digest.ToArray())]), AttestFields.Parse(quote.Attest.Span).PcrDigest);
+    }
+
+    [Fact]
+    public async Task Quote_EventLogFile_AttachedUpToTheCap()
+    {
+        string log = Path.GetTempFileName();
+        byte[] content = RandomNumberGenerator.GetBytes(100_000);
+        await File.WriteAllBytesAsync(log, content);
+        try
+        {
+            await using TpmDevice tpm = fixture.Instance.OpenDevice();
+            AttestationKey ak = await new TpmAttestor(tpm).EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0026, Ct);
+            var withLog = new TpmAttestor(tpm, new TpmAttestorOptions { EventLogPath = log });
+            var tooSmall = new TpmAttestor(tpm, new TpmAttestorOptions { EventLogPath = log, MaxEventLogSize = 99_999 });
+
+            TpmQuote quote = await withLog.QuoteAsync(ak, new byte[32], PcrSelection.Sha256(0), Ct);
+
+            Assert.Equal(content, quote.EventLog?.ToArray());
+            await Assert.ThrowsAsync<TpmQuoteException>(() => tooSmall.QuoteAsync(ak, new byte[32], PcrSelection.Sha256(0), Ct));
+        }
+        finally
+        {
+            File.Delete(log);
+        }
+    }
+
+    [Fact]
+    public async Task Quote_QualifyingDataNot32Bytes_Throws()
+    {
+        await using TpmDevice tpm = fixture.Instance.OpenDevice();
+        var attestor = new TpmAttestor(tpm);
+        AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0027, Ct);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => attestor.QuoteAsync(ak, new byte[31], null, Ct));
+    }
+
+    [Fact]
+    public async Task Commands_ConcurrentOnOneDevice_AllSucceed()
+    {
+        await using TpmDevice tpm = fixture.Instance.OpenDevice();
+
+        IReadOnlyList<PcrValue>[] results = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => tpm.PcrReadAsync(PcrSelection.Sha256(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), Ct)));
+
+        Assert.All(results, r => Assert.Equal(10, r.Count));
+    }
+
+    private static bool VerifySignature(TpmPublicArea key, ReadOnlySpan<byte> attest, ReadOnlySpan<byte> signature)
+    {
+        var r = new TpmReader(signature);
+        var alg = (TpmAlgorithm)r.ReadUInt16("sigAlg");
+        Assert.Equal(TpmAlgorithm.Sha256, (TpmAlgorithm)r.ReadUInt16("hash"));
+        if (alg == TpmAlgorithm.RsaSsa)
+        {
+            using var rsa = RSA.Create();
+            rsa.ImportSubjectPublicKeyInfo(key.ExportSubjectPublicKeyInfo(), out _);
+            return rsa.VerifyData(attest, r.ReadSized("sig", 512), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        }
+
+        Assert.Equal(TpmAlgorithm.EcDsa, alg);
+        byte[] p1363 = new byte[64];
+        ReadOnlySpan<byte> sr = r.ReadSized("r", 32);
+        ReadOnlySpan<byte> ss = r.ReadSized("s", 32);
+        sr.CopyTo(p1363.AsSpan(32 - sr.Length));
+        ss.CopyTo(p1363.AsSpan(64 - ss.Length));
+        using var ecdsa = ECDsa.Create();
+        ecdsa.ImportSubjectPublicKeyInfo(key.ExportSubjectPublicKeyInfo(), out _);
+        return ecdsa.VerifyData(attest, p1363, HashAlgorithmName.SHA256);
+    }
+
+    /// <summary>TPMS_ATTEST fields read with the library's reader (TPM 2.0 Part 2 §10.12.8).</summary>
+    private sealed record AttestFields(byte[] ExtraData, ulong Clock, uint ResetCount, uint RestartCount, byte Safe, ulong FirmwareVersion, byte[] PcrDigest)
+    {
+        public static AttestFields Parse(ReadOnlySpan<byte> attest)
+        {
+            var r = new TpmReader(attest);
+            Assert.Equal(0xFF544347u, r.ReadUInt32("magic"));
+            Assert.Equal(0x8018, r.ReadUInt16("type"));
+            r.ReadSized("qualifiedSigner", 66);
+            byte[] extra = r.ReadSized("extraData", 64).ToArray();
+            ulong clock = r.ReadUInt64("clock");
+            uint reset = r.ReadUInt32("resetCount");
+            uint restart = r.ReadUInt32("restartCount");
+            byte safe = r.ReadByte("safe");
+            ulong firmware = r.ReadUInt64("firmwareVersion");
+            r.ReadUInt32("pcrSelect.count");
+            r.ReadUInt16("hash");
+            r.ReadBytes(r.ReadByte("sizeofSelect"), "pcrSelect");
+            byte[] digest = r.ReadSized("pcrDigest", 64).ToArray();
+            r.EnsureEnd("TPMS_ATTEST");
+            return new AttestFields(extra, clock, reset, restart, safe, firmware, digest);
+        }
+    }
+
+    /// <summary>Passes commands to swtpm, but extends a PCR just before the first Quote reaches it.</summary>
+    private sealed class ExtendBeforeFirstQuote(ITpmTransport inner, int pcr, byte[] digest) : ITpmTransport
+    {
+        public bool Extended { get; private set; }
+
+        public bool HasResourceManager => inner.HasResourceManager;
+
+        public string Description => inner.Description;
+
+        public async Task<byte[]> ExecuteAsync(ReadOnlyMemory<byte> command, CancellationToken cancellationToken)
+        {
+            if (!Extended && System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(command.Span[6..]) == (uint)TpmCommandCode.Quote)
+            {
+                Extended = true;
+                await inner.ExecuteAsync(TpmCommands.PcrExtend(pcr, TpmAuth.EmptyPassword, [(TpmAlgorithm.Sha256, digest)]), cancellationToken);
+            }
+
+            return await inner.ExecuteAsync(command, cancellationToken);
+        }
+
+        public void Dispose() => inner.Dispose();
+    }
+}
