@@ -112,6 +112,40 @@ public static class MerkleProof
     }
 
     /// <summary>
+    /// Verifies that <paramref name="leafHash"/> is leaf <paramref name="index"/> of the subtree over leaves
+    /// <c>[start, end)</c> whose hash is <paramref name="subtreeHash"/> (the subtree inclusion proofs of Merkle Tree
+    /// Certificates and transparency-dev/merkle). A valid subtree has <c>start &lt; end</c> and <c>start</c> a
+    /// multiple of <c>end − start</c> rounded up to a power of two; its hash is then the RFC 9162 root of its leaves,
+    /// so the proof is an RFC 9162 §2.1.3.2 inclusion proof of leaf <c>index − start</c> in a tree of <c>end − start</c> leaves.
+    /// </summary>
+    /// <param name="index">The leaf index in the whole tree.</param>
+    /// <param name="start">The first leaf of the subtree.</param>
+    /// <param name="end">One past the last leaf of the subtree.</param>
+    /// <param name="leafHash">The leaf hash.</param>
+    /// <param name="proof">The audit path within the subtree.</param>
+    /// <param name="subtreeHash">The claimed hash of the subtree.</param>
+    public static ProofVerdict VerifySubtreeInclusion(long index, long start, long end, in MerkleHash leafHash, ReadOnlySpan<MerkleHash> proof, in MerkleHash subtreeHash)
+    {
+        if (index < 0 || start < 0 || end < 0)
+        {
+            return new ProofVerdict(ProofFailure.NegativeValue);
+        }
+
+        // end - start is below 2^63, so the rounded-up power of two fits in a ulong.
+        if (start >= end || ((ulong)start & (BitOperations.RoundUpToPowerOf2((ulong)(end - start)) - 1)) != 0)
+        {
+            return new ProofVerdict(ProofFailure.InvalidSubtree);
+        }
+
+        if (index < start || index >= end)
+        {
+            return new ProofVerdict(ProofFailure.IndexOutOfRange);
+        }
+
+        return VerifyInclusion(index - start, end - start, leafHash, proof, subtreeHash);
+    }
+
+    /// <summary>
     /// Verifies that the tree of <paramref name="size2"/> leaves with <paramref name="root2"/> extends the tree of
     /// <paramref name="size1"/> leaves with <paramref name="root1"/> (RFC 9162 §2.1.4.2, with the policy in the remarks of <see cref="MerkleProof"/>).
     /// </summary>

@@ -26,6 +26,9 @@ public enum ProofFailure
 
     /// <summary>Consistency: the root the proof leads to for the first tree differs from the claimed first root.</summary>
     WrongFirstRoot,
+
+    /// <summary>Subtree inclusion: the range is empty, reversed, or its start is not a multiple of its size rounded up to a power of two.</summary>
+    InvalidSubtree,
 }
 
 /// <summary>The outcome of verifying a Merkle inclusion or consistency proof.</summary>
@@ -49,6 +52,7 @@ public readonly record struct ProofVerdict(ProofFailure Failure)
         ProofFailure.ProofTooLong => "the proof has too many hashes for this index and tree size",
         ProofFailure.WrongRoot => "the proof does not lead to the claimed root",
         ProofFailure.WrongFirstRoot => "the proof does not lead to the claimed root of the first tree",
+        ProofFailure.InvalidSubtree => "the subtree range is not a valid subtree",
         _ => "unknown failure",
     };
 

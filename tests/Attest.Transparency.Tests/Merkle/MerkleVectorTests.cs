@@ -9,10 +9,12 @@ namespace Attest.Transparency.Tests.Merkle;
 /// with the reason, and the test asserts our result there instead.
 /// </summary>
 /// <remarks>
-/// The <c>subtreeinclusion</c> and <c>subtreeconsistency</c> vectors are for proofs about arbitrary subtrees
-/// <c>[start, end)</c> (Merkle Tree Certificates). Neither c2sp.org/tlog-tiles, tlog-proof nor tlog-witness uses
-/// them, so Attest does not implement them; the cases where start = 0 and end = size are plain RFC 9162 proofs and
-/// are run here as such.
+/// The <c>subtree*</c> vectors are for proofs about subtrees <c>[start, end)</c> (Merkle Tree Certificates).
+/// Subtree inclusion is an RFC 9162 inclusion proof inside the subtree, so it is implemented
+/// (<see cref="MerkleProof.VerifySubtreeInclusion"/>) and every case runs. Subtree consistency for <c>start &gt; 0</c>
+/// is not implemented: no c2sp.org protocol Attest speaks (tlog-tiles, tlog-proof, tlog-witness) uses it, and the
+/// vectors have no valid case with <c>start &gt; 0</c> to check an implementation against. The cases with
+/// <c>start = 0</c> are ordinary consistency proofs from <c>end</c> to <c>size</c> and run as such.
 /// </remarks>
 public sealed class MerkleVectorTests
 {
@@ -24,6 +26,10 @@ public sealed class MerkleVectorTests
         // root2 is a 12-byte placeholder, so we reject it when parsing and agree with the expected error.
         ["consistency/additional/sizes-are-equal-one-and-proof-is-empty.json"] =
             "The roots are 12-byte placeholders; a MerkleHash is exactly 32 bytes, so we reject them when parsing where transparency-dev only compares bytes.",
+        ["subtreeconsistency/additional/sizes-are-equal-one-and-proof-is-empty.json"] =
+            "The roots are 12-byte placeholders, rejected when parsing (as above).",
+        ["subtreeconsistency/additional/subtree-is-empty-sizes-are-equal-zero-subtree-root-valid-tree-root-random-proof-is-empty.json"] =
+            "root2 claims to be the root of a size-0 tree but is not the empty root (and is a 12-byte placeholder); we reject a wrong root for a known-empty tree, transparency-dev ignores it.",
     };
 
     private static string VectorRoot => Path.Combine(AppContext.BaseDirectory, "Vectors", "merkle");
@@ -33,6 +39,22 @@ public sealed class MerkleVectorTests
     public static TheoryData<string> ConsistencyCases() => Cases("consistency");
 
     public static TheoryData<string> SubtreeInclusionCases() => Cases("subtreeinclusion");
+
+    /// <summary>Subtree consistency cases over a prefix [0, end): the only ones with a plain RFC 9162 meaning.</summary>
+    public static TheoryData<string> SubtreeConsistencyCases()
+    {
+        var data = new TheoryData<string>();
+        foreach (var name in Cases("subtreeconsistency"))
+        {
+            using var doc = Load(name);
+            if (doc.RootElement.GetProperty("start").GetInt64() == 0)
+            {
+                data.Add(name);
+            }
+        }
+
+        return data;
+    }
 
     [Fact]
     public void Vectors_AllFolders_ArePresent()
@@ -77,25 +99,50 @@ public sealed class MerkleVectorTests
 
     [Theory]
     [MemberData(nameof(SubtreeInclusionCases))]
-    public void VerifyInclusion_WholeTreeSubtreeVector_MatchesExpectation(string name)
+    public void VerifySubtreeInclusion_TransparencyDevVector_MatchesExpectation(string name)
     {
         using var doc = Load(name);
         var root = doc.RootElement;
-        // Only [0, size) subtrees are RFC 9162 inclusion proofs; the others need the subtree extension we do not offer.
-        if (!root.GetProperty("start").TryGetInt64(out var start) || start != 0 || name.Contains("errors", StringComparison.Ordinal))
-        {
-            return;
-        }
-
         var wantErr = root.GetProperty("wantErr").GetBoolean();
         var accepted = TryParseHash(root.GetProperty("leafHash"), out var leaf)
-            && TryParseHash(root.GetProperty("root"), out var treeRoot)
+            && TryParseHash(root.GetProperty("root"), out var subtreeRoot)
             && TryParseProof(root.GetProperty("proof"), out var proof)
             && root.GetProperty("leafIdx").TryGetInt64(out var index)
-            && root.GetProperty("end").TryGetInt64(out var size)
-            && MerkleProof.VerifyInclusion(index, size, leaf, proof, treeRoot).IsValid;
+            && root.GetProperty("start").TryGetInt64(out var start)
+            && root.GetProperty("end").TryGetInt64(out var end)
+            && MerkleProof.VerifySubtreeInclusion(index, start, end, leaf, proof, subtreeRoot).IsValid;
 
-        Assert.Equal(!wantErr, accepted);
+        AssertMatches(name, wantErr, accepted);
+    }
+
+    [Theory]
+    [MemberData(nameof(SubtreeConsistencyCases))]
+    public void VerifyConsistency_WholePrefixSubtreeVector_MatchesExpectation(string name)
+    {
+        // A subtree [0, end) is the tree of size end, so its consistency proof is an RFC 9162 one from end to size.
+        using var doc = Load(name);
+        var root = doc.RootElement;
+        var wantErr = root.GetProperty("wantErr").GetBoolean();
+        var accepted = TryParseHash(root.GetProperty("root1"), out var root1)
+            && TryParseHash(root.GetProperty("root2"), out var root2)
+            && TryParseProof(root.GetProperty("proof"), out var proof)
+            && root.GetProperty("end").TryGetInt64(out var size1)
+            && root.GetProperty("size").TryGetInt64(out var size2)
+            && MerkleProof.VerifyConsistency(size1, size2, root1, root2, proof).IsValid;
+
+        AssertMatches(name, wantErr, accepted);
+    }
+
+    [Fact]
+    public void VerifySubtreeInclusion_MisalignedOrEmptyRange_IsInvalidSubtree()
+    {
+        var leaf = TreeHasher.HashLeaf([]);
+        Assert.Equal(ProofFailure.InvalidSubtree, MerkleProof.VerifySubtreeInclusion(3, 3, 5, leaf, [leaf], leaf).Failure);
+        Assert.Equal(ProofFailure.InvalidSubtree, MerkleProof.VerifySubtreeInclusion(1, 1, 1, leaf, [], leaf).Failure);
+        Assert.Equal(ProofFailure.IndexOutOfRange, MerkleProof.VerifySubtreeInclusion(5, 4, 5, leaf, [], leaf).Failure);
+        Assert.Equal(ProofFailure.IndexOutOfRange, MerkleProof.VerifySubtreeInclusion(3, 4, 5, leaf, [], leaf).Failure);
+        Assert.True(MerkleProof.VerifySubtreeInclusion(4, 4, 5, leaf, [], leaf).IsValid);
+        Assert.Equal(ProofFailure.InvalidSubtree, MerkleProof.VerifySubtreeInclusion(1, 1, long.MaxValue, leaf, [], leaf).Failure);
     }
 
     [Fact]
