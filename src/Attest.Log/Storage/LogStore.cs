@@ -37,6 +37,9 @@ public sealed class LogStore : IDisposable
         Meta = db.GetColumnFamily(MetaFamily);
     }
 
+    /// <summary>Largest UTF-8 length of a secondary-index value.</summary>
+    public const int MaxSearchValueBytes = StoreKeys.MaxSearchValueBytes;
+
     /// <summary>The data directory this store lives in.</summary>
     public string Directory { get; }
 

@@ -14,4 +14,7 @@ public enum SearchKind : byte
 
     /// <summary>The key identifier of the builder that signed the entry, or the builder a registry change names.</summary>
     Builder = 4,
+
+    /// <summary>Every builder-registry change, under the empty value, so the registry can be replayed in log order.</summary>
+    Registry = 5,
 }

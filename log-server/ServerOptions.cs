@@ -1,0 +1,24 @@
+using Attest.Log;
+
+namespace Attest.LogServer;
+
+/// <summary>The host's configuration: the engine's <see cref="LogOptions"/> plus the admin API token.</summary>
+public sealed class ServerOptions
+{
+    /// <summary>The engine configuration (section <c>Log</c>).</summary>
+    public LogOptions Log { get; } = new();
+
+    /// <summary>The admin API bearer token (<c>Log:AdminToken</c>); when unset, one is created in <c>&lt;data&gt;/admin.token</c>.</summary>
+    public string? AdminToken { get; set; }
+
+    /// <summary>Reads and validates the configuration.</summary>
+    public static ServerOptions Bind(IConfiguration configuration)
+    {
+        var options = new ServerOptions();
+        var section = configuration.GetSection("Log");
+        section.Bind(options.Log);
+        options.AdminToken = section["AdminToken"];
+        options.Log.Validate();
+        return options;
+    }
+}

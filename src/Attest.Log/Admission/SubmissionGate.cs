@@ -1,0 +1,128 @@
+using System.Security.Cryptography;
+using Attest.Log.Engine;
+using Attest.Log.Sequencing;
+using Attest.Log.Storage;
+using Attest.Provenance.Attestations;
+using Attest.Transparency.Merkle;
+using Attest.Transparency.Tiles;
+
+namespace Attest.Log.Admission;
+
+/// <summary>
+/// Admission of attestations: size, structure and signature (the provenance library's rules, checked against the
+/// builder registry), exact deduplication, the builder's rate limit, then the sequencer. Nothing is stored unless
+/// every check passes.
+/// </summary>
+public sealed class SubmissionGate
+{
+    /// <summary>Largest entry: the entry-bundle limit of c2sp.org/tlog-tiles (a 16-bit length).</summary>
+    public const int MaxEntryBytes = EntryBundle.MaxEntryLength;
+
+    /// <summary>How long a client is told to wait when the queue is full or the log is shutting down.</summary>
+    public static readonly TimeSpan BusyRetryAfter = TimeSpan.FromSeconds(1);
+
+    private readonly LogEngine _engine;
+    private readonly BuilderAdministration _builders;
+    private readonly TokenBucketLimiter _limiter;
+    private readonly AttestationOptions _attestationOptions = new();
+
+    /// <summary>Creates the gate.</summary>
+    public SubmissionGate(LogOptions options, LogEngine engine, BuilderAdministration builders)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(builders);
+        _engine = engine;
+        _builders = builders;
+        _limiter = new TokenBucketLimiter(options.BuilderRatePerSecond, options.BuilderBurst);
+    }
+
+    /// <summary>Admits and sequences one submitted document; completes once it is durable or refused.</summary>
+    public async Task<SubmissionOutcome> SubmitAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var outcome = await AdmitAsync(body, cancellationToken);
+        if (!outcome.IsAccepted)
+        {
+            _engine.Metrics.ObserveRejection(outcome.Reason);
+        }
+        else if (outcome.Duplicate)
+        {
+            _engine.Metrics.ObserveDuplicate();
+        }
+
+        return outcome;
+    }
+
+    private async Task<SubmissionOutcome> AdmitAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        if (body.Length > MaxEntryBytes)
+        {
+            return SubmissionOutcome.TooLarge();
+        }
+
+        if (!AttestationAdmission.TryAdmit(body.Span, _builders.Registry, out var admitted, out var error, _attestationOptions))
+        {
+            return error.Status == 413
+                ? SubmissionOutcome.TooLarge()
+                : SubmissionOutcome.Refused(error.Status, error.Slug, TitleFor(error.Status), error.Message, error.Path);
+        }
+
+        var document = admitted.Document.CanonicalBytes.ToArray();
+        if (document.Length > MaxEntryBytes)
+        {
+            return SubmissionOutcome.TooLarge();
+        }
+
+        var digest = SHA256.HashData(document);
+        var leaf = TreeHasher.HashLeaf(document);
+
+        // Exact deduplication before the rate limit: a client retrying a document it already got into the log gets its index.
+        if (_engine.FindDuplicate(digest) is { } existing)
+        {
+            return SubmissionOutcome.Accepted(existing, leaf, duplicate: true);
+        }
+
+        if (!_limiter.TryAcquire(admitted.Builder.KeyId, out var retryAfter))
+        {
+            return SubmissionOutcome.Refused(429, "rate-limited", "Too many submissions",
+                $"Builder {admitted.Builder.KeyId} is over its limit of {_limiter.RatePerSecond} submissions per second.", retryAfter: retryAfter);
+        }
+
+        var terms = new List<SearchTerm>(8) { new(SearchKind.DrvPath, admitted.Document.DerivationPath.ToString()), new(SearchKind.Builder, admitted.Builder.KeyId) };
+        foreach (var path in admitted.Document.StorePaths)
+        {
+            terms.Add(new SearchTerm(SearchKind.StorePath, path.ToString()));
+        }
+
+        foreach (var narHash in admitted.Document.NarHashes)
+        {
+            terms.Add(new SearchTerm(SearchKind.NarHash, narHash.ToString()));
+        }
+
+        try
+        {
+            var result = await _engine.SubmitAsync(new LogEntry(document, digest, terms)).WaitAsync(cancellationToken);
+            return SubmissionOutcome.Accepted(result.Index, leaf, result.Duplicate);
+        }
+        catch (SequencerException ex) when (ex.Failure == SequencerFailure.QueueFull)
+        {
+            return SubmissionOutcome.Refused(503, "queue-full", "Log busy", ex.Message, retryAfter: BusyRetryAfter);
+        }
+        catch (SequencerException ex) when (ex.Failure == SequencerFailure.ShuttingDown)
+        {
+            return SubmissionOutcome.Refused(503, "shutting-down", "Log shutting down", ex.Message, retryAfter: BusyRetryAfter);
+        }
+        catch (SequencerException ex)
+        {
+            return SubmissionOutcome.Refused(500, "storage-failed", "Storage failure", ex.Message);
+        }
+    }
+
+    private static string TitleFor(int status) => status switch
+    {
+        400 => "Invalid document",
+        401 => "Signature not valid",
+        403 => "Builder key not allowed",
+        _ => "Refused",
+    };
+}
