@@ -1,0 +1,100 @@
+using Attest.Tpm.Verification.Structures;
+
+namespace Attest.Tpm.Verification.Enrollment;
+
+/// <summary>What the registrar requires of EKs and AKs (TCG EK Credential Profile §2.2; go-attestation's AK checks).</summary>
+public static class KeyRequirements
+{
+    /// <summary>Attributes an AK must have: fixedTPM, fixedParent, sensitiveDataOrigin, restricted, sign.</summary>
+    public const TpmObjectAttributes AkRequired = TpmObjectAttributes.FixedTpm | TpmObjectAttributes.FixedParent
+        | TpmObjectAttributes.SensitiveDataOrigin | TpmObjectAttributes.Restricted | TpmObjectAttributes.Sign;
+
+    /// <summary>Attributes an EK must have: fixedTPM, fixedParent, sensitiveDataOrigin, restricted, decrypt.</summary>
+    public const TpmObjectAttributes EkRequired = TpmObjectAttributes.FixedTpm | TpmObjectAttributes.FixedParent
+        | TpmObjectAttributes.SensitiveDataOrigin | TpmObjectAttributes.Restricted | TpmObjectAttributes.Decrypt;
+
+    /// <summary>
+    /// Every way <paramref name="ak"/> falls short of an attestation key: the attributes above and no decrypt; nameAlg
+    /// SHA-256; ECDSA P-256 with SHA-256 or RSA-2048 RSASSA with SHA-256; no symmetric algorithm; an importable key.
+    /// </summary>
+    public static IReadOnlyList<string> CheckAttestationKey(TpmPublic ak)
+    {
+        ArgumentNullException.ThrowIfNull(ak);
+        var problems = new List<string>();
+        foreach (TpmObjectAttributes flag in Enum.GetValues<TpmObjectAttributes>())
+        {
+            if (flag != TpmObjectAttributes.None && AkRequired.HasFlag(flag) && !ak.Attributes.HasFlag(flag))
+            {
+                problems.Add($"AK attribute {flag} is not set");
+            }
+        }
+
+        if (ak.Attributes.HasFlag(TpmObjectAttributes.Decrypt))
+        {
+            problems.Add("AK attribute Decrypt is set");
+        }
+
+        if (ak.NameAlg != TpmAlgorithmId.Sha256)
+        {
+            problems.Add($"AK nameAlg 0x{ak.NameAlg:X4} is not SHA-256");
+        }
+
+        if (ak.Symmetric.Algorithm != TpmAlgorithmId.Null)
+        {
+            problems.Add("AK has a symmetric algorithm (a signing key has none)");
+        }
+
+        if (ak.Type == TpmAlgorithmId.Ecc)
+        {
+            if (ak.EccCurve != TpmAlgorithmId.CurveNistP256 || ak.Scheme != new TpmScheme(TpmAlgorithmId.EcDsa, TpmAlgorithmId.Sha256, 0))
+            {
+                problems.Add("ECC AK is not P-256 with ECDSA-SHA256");
+            }
+            else
+            {
+                try
+                {
+                    using System.Security.Cryptography.ECDsa key = ak.CreateECDsa();
+                }
+                catch (System.Security.Cryptography.CryptographicException)
+                {
+                    problems.Add("ECC AK's public point is not on P-256");
+                }
+            }
+        }
+        else if (ak.RsaKeyBits != 2048 || ak.Scheme != new TpmScheme(TpmAlgorithmId.RsaSsa, TpmAlgorithmId.Sha256, 0))
+        {
+            problems.Add("RSA AK is not RSA-2048 with RSASSA-SHA256");
+        }
+
+        return problems;
+    }
+
+    /// <summary>Every way <paramref name="ek"/> falls short of an endorsement key MakeCredential can target.</summary>
+    public static IReadOnlyList<string> CheckEndorsementKey(TpmPublic ek)
+    {
+        ArgumentNullException.ThrowIfNull(ek);
+        var problems = new List<string>();
+        if ((ek.Attributes & EkRequired) != EkRequired)
+        {
+            problems.Add($"EK attributes 0x{(uint)ek.Attributes:X8} lack fixedTPM, fixedParent, sensitiveDataOrigin, restricted or decrypt");
+        }
+
+        if (ek.Attributes.HasFlag(TpmObjectAttributes.Sign))
+        {
+            problems.Add("EK attribute Sign is set");
+        }
+
+        if (ek.Type != TpmAlgorithmId.Rsa)
+        {
+            problems.Add("only RSA EKs are supported for credential activation");
+        }
+
+        if (ek.Symmetric.Algorithm != TpmAlgorithmId.Aes || ek.Symmetric.Mode != TpmAlgorithmId.Cfb)
+        {
+            problems.Add("EK symmetric algorithm is not AES-CFB");
+        }
+
+        return problems;
+    }
+}

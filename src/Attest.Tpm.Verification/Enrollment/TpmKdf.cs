@@ -1,0 +1,54 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Attest.Tpm.Verification.Structures;
+
+namespace Attest.Tpm.Verification.Enrollment;
+
+/// <summary>The TPM key derivation functions (TPM 2.0 Part 1 §11.4.10).</summary>
+public static class TpmKdf
+{
+    /// <summary>
+    /// KDFa (SP 800-108 counter mode with HMAC, Part 1 §11.4.10.2): K(i) = HMAC(key, [i]32 || label || 0x00 ||
+    /// contextU || contextV || [bits]32), concatenated and truncated to <paramref name="bits"/>. A label that already
+    /// ends in a zero octet is not given a second one.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The hash is not SHA-1/SHA-2 or <paramref name="bits"/> is not in 1..65536.</exception>
+    public static byte[] KdfA(ushort hashAlg, ReadOnlySpan<byte> key, ReadOnlySpan<byte> label, ReadOnlySpan<byte> contextU, ReadOnlySpan<byte> contextV, int bits)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bits, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(bits, 65536);
+        HashAlgorithmName name = TpmHashAlgorithms.ToHashAlgorithmName(hashAlg);
+        bool addZero = label.IsEmpty || label[^1] != 0;
+        var output = new byte[(bits + 7) / 8];
+        using var hmac = IncrementalHash.CreateHMAC(name, key);
+        Span<byte> block = stackalloc byte[TpmHashAlgorithms.MaxDigestSize];
+        Span<byte> u32 = stackalloc byte[4];
+        int written = 0;
+        for (uint counter = 1; written < output.Length; counter++)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(u32, counter);
+            hmac.AppendData(u32);
+            hmac.AppendData(label);
+            if (addZero)
+            {
+                hmac.AppendData([0]);
+            }
+
+            hmac.AppendData(contextU);
+            hmac.AppendData(contextV);
+            BinaryPrimitives.WriteUInt32BigEndian(u32, (uint)bits);
+            hmac.AppendData(u32);
+            int n = hmac.GetHashAndReset(block);
+            int take = Math.Min(n, output.Length - written);
+            block[..take].CopyTo(output.AsSpan(written));
+            written += take;
+        }
+
+        if (bits % 8 != 0)
+        {
+            output[0] &= (byte)((1 << (bits % 8)) - 1); // Part 1 §11.4.10.2: excess high-order bits of the first octet are cleared.
+        }
+
+        return output;
+    }
+}
