@@ -350,17 +350,22 @@ public sealed class TpmDevice : IAsyncDisposable, IDisposable
     /// TPM2_ActivateCredential (Part 3 §12.5): the key at <paramref name="keyHandle"/> (the EK) decrypts the seed
     /// and releases the credential if <paramref name="activateHandle"/> (the AK) has the name it was made for.
     /// </summary>
+    /// <param name="activateHandle">The object the credential was made for (the AK).</param>
+    /// <param name="keyHandle">The key that decrypts the seed (the EK).</param>
+    /// <param name="activateAuth">Authorization of the AK (its password; ADMIN role is not needed).</param>
+    /// <param name="keyAuth">Authorization of the EK (a policy session satisfying its authPolicy).</param>
+    /// <param name="credentialBlob">The TPM2B_ID_OBJECT as MakeCredential produced it, size prefix included.</param>
+    /// <param name="encryptedSecret">The TPM2B_ENCRYPTED_SECRET, size prefix included.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <exception cref="ArgumentException">A parameter is not a single well-formed TPM2B within the TPM's limits.</exception>
     public async Task<byte[]> ActivateCredentialAsync(uint activateHandle, uint keyHandle, TpmAuth activateAuth, TpmAuth keyAuth,
         ReadOnlyMemory<byte> credentialBlob, ReadOnlyMemory<byte> encryptedSecret, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(activateAuth);
         ArgumentNullException.ThrowIfNull(keyAuth);
-        if (credentialBlob.Length > TpmCommands.MaxIdObject || encryptedSecret.Length > TpmCommands.MaxEncryptedSecret)
-        {
-            throw new ArgumentException($"credentialBlob is at most {TpmCommands.MaxIdObject} bytes and the secret at most {TpmCommands.MaxEncryptedSecret}.");
-        }
-
-        byte[] command = TpmCommands.ActivateCredential(activateHandle, keyHandle, activateAuth, keyAuth, credentialBlob.Span, encryptedSecret.Span);
+        byte[] blob = UnwrapSized(credentialBlob.Span, TpmCommands.MaxIdObject, nameof(credentialBlob));
+        byte[] secret = UnwrapSized(encryptedSecret.Span, TpmCommands.MaxEncryptedSecret, nameof(encryptedSecret));
+        byte[] command = TpmCommands.ActivateCredential(activateHandle, keyHandle, activateAuth, keyAuth, blob, secret);
         ReadOnlyMemory<byte> p = await ExecuteAsync(command, TpmCommandCode.ActivateCredential, 0, 2, cancellationToken).ConfigureAwait(false);
 
         // Part 1 §19.6.3: after a successful command the TPM flushes sessions used without continueSession;
@@ -368,6 +373,21 @@ public sealed class TpmDevice : IAsyncDisposable, IDisposable
         UntrackConsumed(activateAuth);
         UntrackConsumed(keyAuth);
         return TpmCommands.DecodeActivateCredential(p.Span);
+    }
+
+    private static byte[] UnwrapSized(ReadOnlySpan<byte> sized, int maxSize, string parameter)
+    {
+        try
+        {
+            var r = new TpmReader(sized);
+            byte[] contents = r.ReadSized(parameter, maxSize).ToArray();
+            r.EnsureEnd(parameter);
+            return contents.Length == 0 ? throw new ArgumentException($"{parameter} is empty.", parameter) : contents;
+        }
+        catch (TpmFormatException ex)
+        {
+            throw new ArgumentException($"{parameter} is not one TPM2B of at most {maxSize} bytes: {ex.Message}", parameter, ex);
+        }
     }
 
     private void UntrackConsumed(TpmAuth auth)

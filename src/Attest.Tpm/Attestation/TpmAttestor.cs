@@ -141,7 +141,8 @@ public sealed class TpmAttestor
     /// Answers the registrar's MakeCredential challenge: starts a policy session, satisfies the EK's
     /// PolicySecret(TPM_RH_ENDORSEMENT), and runs ActivateCredential with the AK's password session and the EK's
     /// policy session. Returns the secret, which the TPM releases only if the AK with the challenged name is
-    /// loaded in the same TPM as the EK.
+    /// loaded in the same TPM as the EK. <paramref name="credentialBlob"/> and <paramref name="encryptedSecret"/> are
+    /// the TPM2B_ID_OBJECT and TPM2B_ENCRYPTED_SECRET encodings (size prefix included) the registrar sent.
     /// </summary>
     public async Task<byte[]> ActivateCredentialAsync(AttestationKey ak, EndorsementKey ek, ReadOnlyMemory<byte> credentialBlob,
         ReadOnlyMemory<byte> encryptedSecret, CancellationToken cancellationToken)
