@@ -105,7 +105,9 @@ public readonly struct NoteSignature : IEquatable<NoteSignature>
             return false;
         }
 
-        Span<byte> decoded = stackalloc byte[NoteEncoding.MaxDecodedLength(NoteLimits.MaxLineBytes)];
+        // Bounded by the line cap checked above; Ed25519 and cosignature lines fit the stack buffer.
+        int maxDecoded = NoteEncoding.MaxDecodedLength(base64.Length);
+        Span<byte> decoded = maxDecoded <= 128 ? stackalloc byte[128] : new byte[maxDecoded];
         if (!NoteEncoding.TryDecodeBase64(base64, decoded, out int written))
         {
             error = "signature is not valid base64";
