@@ -89,7 +89,7 @@ internal static class BuildersCommand
         Set("Log:KeyFile", parse.GetValue(keyFile));
         Set("Log:AdminKeyFile", parse.GetValue(adminKeyFile));
         var configuration = new ConfigurationBuilder()
-            .AddJsonFile("appsettings.json", optional: true)
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddEnvironmentVariables()
             .AddInMemoryCollection(overrides)
             .Build();

@@ -1,4 +1,3 @@
-using Attest.LogServer;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -17,7 +16,7 @@ internal sealed class TestServer : IAsyncDisposable
         _app = app;
         DataDirectory = dataDirectory;
         _ownsDirectory = ownsDirectory;
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
         Client = new HttpClient { BaseAddress = BaseAddress };
     }
@@ -43,7 +42,7 @@ internal sealed class TestServer : IAsyncDisposable
             "--Logging:LogLevel:Default", "Warning",
             .. extraArgs,
         ];
-        var app = LogServerApp.Build(args);
+        var app = await LogServerApp.BuildAsync(args);
         await app.StartAsync();
         return new TestServer(app, dataDirectory, owns);
     }
