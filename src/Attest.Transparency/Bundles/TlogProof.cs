@@ -39,12 +39,12 @@ public sealed class TlogProof
         _proof = [.. inclusionProof];
         if (_proof.Length > MaxProofHashes)
         {
-            throw new ArgumentException(TlogProofError.TooManyHashes, nameof(inclusionProof));
+            throw TlogProofError.Argument(TlogProofError.TooManyHashes, nameof(inclusionProof));
         }
 
         if (extra.Length > NoteEncoding.MaxDecodedLength(NoteLimits.MaxLineBytes))
         {
-            throw new ArgumentException("extra data does not fit on one line", nameof(extra));
+            throw TlogProofError.Argument(TlogProofError.ExtraTooLong, nameof(extra));
         }
 
         Index = index;

@@ -5,6 +5,10 @@ internal static class TlogProofError
 {
     public static FormatException Format(string message) => new(message);
 
+    public static ArgumentException Argument(string message, string parameter) => new(message, parameter);
+
+    public static string ExtraTooLong => "extra data does not fit on one line";
+
     public static string TooLarge(int length) => $"proof is {length} bytes, more than the limit of {TlogProof.MaxBytes} bytes";
 
     public static string BadHeader => $"proof must start with the line '{TlogProof.Header}'";

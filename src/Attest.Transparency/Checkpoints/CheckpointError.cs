@@ -23,6 +23,15 @@ internal static class CheckpointError
 
     public static string Note(string what) => $"checkpoint note: {what}";
 
+    public static string PolicyNeedsKeys => "a policy needs a non-empty origin and at least one log key, and no null keys";
+
+    public static string KeyInBothRoles(string name, string keyId) => $"key {name}+{keyId} is listed as both a log key and a witness";
+
+    public static string NoLogSignature(string origin) => $"no valid signature by the log key for {origin}";
+
+    public static string TooFewCosignatures(int count, int configured, int required) =>
+        $"{count} of the {configured} configured witnesses cosigned, {required} required";
+
     public static string OriginMismatch(string expected, string actual) =>
         $"checkpoint origin is '{actual}', expected '{expected}'";
 }

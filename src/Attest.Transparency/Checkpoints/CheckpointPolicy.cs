@@ -28,7 +28,7 @@ public sealed class CheckpointPolicy
         _witnesses = witnesses is null ? [] : [.. witnesses];
         if (origin.Length == 0 || _logKeys.Length == 0 || Array.Exists(_logKeys, k => k is null) || Array.Exists(_witnesses, k => k is null))
         {
-            throw new ArgumentException("a policy needs a non-empty origin and at least one log key, and no null keys", nameof(logKeys));
+            throw CheckpointError.Argument(CheckpointError.PolicyNeedsKeys, nameof(logKeys));
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(witnessThreshold);
@@ -37,7 +37,7 @@ public sealed class CheckpointPolicy
         {
             if (Array.Exists(_logKeys, l => l.KeyId == w.KeyId && l.Name == w.Name))
             {
-                throw new ArgumentException($"key {w.Name}+{w.KeyId} is listed as both a log key and a witness", nameof(witnesses));
+                throw CheckpointError.Argument(CheckpointError.KeyInBothRoles(w.Name, w.KeyId.ToString()), nameof(witnesses));
             }
         }
 
@@ -79,7 +79,7 @@ public sealed class CheckpointPolicy
 
         if (!result.Verified.Any(v => IsLogKey(v.Verifier)))
         {
-            return CheckpointVerdict.Fail(CheckpointFailure.LogSignatureMissing, $"no valid signature by the log key for {Origin}", result);
+            return CheckpointVerdict.Fail(CheckpointFailure.LogSignatureMissing, CheckpointError.NoLogSignature(Origin), result);
         }
 
         var cosignatures = new List<VerifiedCosignature>();
@@ -96,7 +96,7 @@ public sealed class CheckpointPolicy
         {
             return CheckpointVerdict.Fail(
                 CheckpointFailure.TooFewCosignatures,
-                $"{cosignatures.Count} of the {_witnesses.Length} configured witnesses cosigned, {WitnessThreshold} required",
+                CheckpointError.TooFewCosignatures(cosignatures.Count, _witnesses.Length, WitnessThreshold),
                 result);
         }
 

@@ -34,12 +34,12 @@ public sealed class CosignatureSigner : NoteSigner
     public static CosignatureSigner FromSeed(string name, ReadOnlySpan<byte> seed, TimeProvider? timeProvider = null) =>
         seed.Length == Ed25519Core.SeedSize
             ? new(name, Ed25519Core.PrivateKeyFromSeed(seed), timeProvider ?? TimeProvider.System)
-            : throw new ArgumentException("an Ed25519 seed is 32 bytes", nameof(seed));
+            : throw CosignatureError.BadSeed(nameof(seed));
 
     /// <summary>Reads a private key <c>PRIVATE+KEY+name+hash+base64(0x04||seed)</c>.</summary>
     /// <exception cref="FormatException">The key is malformed or not a cosignature key.</exception>
     public static new CosignatureSigner Import(string privateKey, TimeProvider? timeProvider = null) =>
-        TryImport(privateKey, out var signer, out string? error, timeProvider) ? signer : throw new FormatException(error);
+        TryImport(privateKey, out var signer, out string? error, timeProvider) ? signer : throw CosignatureError.Format(error);
 
     /// <summary>Reads a private key of type 0x04, reporting what is wrong on failure.</summary>
     public static bool TryImport(
@@ -57,7 +57,7 @@ public sealed class CosignatureSigner : NoteSigner
         signer = any as CosignatureSigner;
         if (signer is null)
         {
-            error = $"malformed key: expected a cosignature key (type 0x04), got type 0x{(byte)any.Verifier.SignatureType:x2}";
+            error = CosignatureError.NotCosignatureKey((byte)any.Verifier.SignatureType);
             return false;
         }
 
@@ -70,7 +70,7 @@ public sealed class CosignatureSigner : NoteSigner
         long seconds = _timeProvider.GetUtcNow().ToUnixTimeSeconds();
         if (seconds < 0)
         {
-            throw new InvalidOperationException("the clock is before the Unix epoch; cosignature timestamps are unsigned");
+            throw CosignatureError.ClockBeforeEpoch();
         }
 
         return Sign(text, (ulong)seconds);

@@ -24,12 +24,12 @@ public sealed class CosignatureVerifier : NoteVerifier
     /// <exception cref="ArgumentException">The name is invalid or the key is not a valid Ed25519 public key.</exception>
     public static CosignatureVerifier Create(string name, ReadOnlySpan<byte> publicKey) =>
         new(name, Ed25519Core.TryDecodePublicKey(publicKey)
-            ?? throw new ArgumentException("not a 32-byte Ed25519 public key", nameof(publicKey)));
+            ?? throw CosignatureError.BadPublicKey(nameof(publicKey)));
 
     /// <summary>Reads a verifier key <c>name+hash+base64(0x04||public key)</c>.</summary>
     /// <exception cref="FormatException">The key is malformed or not a cosignature key.</exception>
     public static new CosignatureVerifier Import(string encoded) =>
-        TryImport(encoded, out var verifier, out string? error) ? verifier : throw new FormatException(error);
+        TryImport(encoded, out var verifier, out string? error) ? verifier : throw CosignatureError.Format(error);
 
     /// <summary>Reads a verifier key of type 0x04, reporting what is wrong on failure.</summary>
     public static bool TryImport(string? encoded, [NotNullWhen(true)] out CosignatureVerifier? verifier, [NotNullWhen(false)] out string? error)
@@ -43,7 +43,7 @@ public sealed class CosignatureVerifier : NoteVerifier
         verifier = any as CosignatureVerifier;
         if (verifier is null)
         {
-            error = $"malformed key: expected a cosignature key (type 0x04), got type 0x{(byte)any.SignatureType:x2}";
+            error = CosignatureError.NotCosignatureKey((byte)any.SignatureType);
             return false;
         }
 

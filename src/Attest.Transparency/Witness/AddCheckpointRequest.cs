@@ -33,12 +33,12 @@ public sealed class AddCheckpointRequest
         _proof = [.. consistencyProof];
         if (_proof.Length > MaxProofLines)
         {
-            throw new ArgumentException(WitnessError.TooManyProofLines, nameof(consistencyProof));
+            throw WitnessError.Argument(WitnessError.TooManyProofLines, nameof(consistencyProof));
         }
 
         if (oldSize > checkpoint.Checkpoint.TreeSize)
         {
-            throw new ArgumentException(WitnessError.OldSizeTooLarge(oldSize, checkpoint.Checkpoint.TreeSize), nameof(oldSize));
+            throw WitnessError.Argument(WitnessError.OldSizeTooLarge(oldSize, checkpoint.Checkpoint.TreeSize), nameof(oldSize));
         }
 
         OldSize = oldSize;

@@ -34,14 +34,14 @@ public sealed class CheckpointWitness
             ArgumentNullException.ThrowIfNull(log, nameof(logs));
             if (!_logs.TryAdd(log.Origin, log))
             {
-                throw new ArgumentException($"origin '{log.Origin}' is listed twice", nameof(logs));
+                throw WitnessError.Argument(WitnessError.DuplicateOrigin(log.Origin), nameof(logs));
             }
         }
 
         _signers = [.. signers];
         if (_signers.Length == 0 || Array.Exists(_signers, s => s is null))
         {
-            throw new ArgumentException("a witness needs at least one signer", nameof(signers));
+            throw WitnessError.Argument(WitnessError.NoSigner, nameof(signers));
         }
 
         _store = store;

@@ -86,18 +86,18 @@ public sealed class FileWitnessStateStore : IWitnessStateStore, IDisposable
         var info = new FileInfo(path);
         if (info.Length > AddCheckpointRequest.MaxBodyBytes)
         {
-            throw new InvalidDataException($"witness state file {path} is {info.Length} bytes, larger than any checkpoint");
+            throw WitnessError.CorruptState(path, $"is {info.Length} bytes, larger than any checkpoint");
         }
 
         byte[] note = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
         if (!SignedCheckpoint.TryParse(note, out var checkpoint, out string? error))
         {
-            throw new InvalidDataException($"witness state file {path} is corrupt: {error}");
+            throw WitnessError.CorruptState(path, $"is corrupt: {error}");
         }
 
         if (!string.Equals(checkpoint.Checkpoint.Origin, origin, StringComparison.Ordinal))
         {
-            throw new InvalidDataException($"witness state file {path} holds origin '{checkpoint.Checkpoint.Origin}', not '{origin}'");
+            throw WitnessError.CorruptState(path, $"holds origin '{checkpoint.Checkpoint.Origin}', not '{origin}'");
         }
 
         return new WitnessLogState(checkpoint.Checkpoint.TreeSize, checkpoint.Checkpoint.RootHash, note);
@@ -119,14 +119,14 @@ public sealed class FileWitnessStateStore : IWitnessStateStore, IDisposable
         int fd = NativeMethods.Open(_directory, 0 /* O_RDONLY */);
         if (fd < 0)
         {
-            throw new IOException($"cannot open {_directory} to flush it (errno {Marshal.GetLastPInvokeError()})");
+            throw WitnessError.FlushFailed(_directory, "open", Marshal.GetLastPInvokeError());
         }
 
         try
         {
             if (NativeMethods.Fsync(fd) != 0)
             {
-                throw new IOException($"fsync of {_directory} failed (errno {Marshal.GetLastPInvokeError()})");
+                throw WitnessError.FlushFailed(_directory, "fsync", Marshal.GetLastPInvokeError());
             }
         }
         finally

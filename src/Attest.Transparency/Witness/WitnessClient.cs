@@ -47,7 +47,7 @@ public sealed class WitnessClient
         _keys = [.. witnessKeys];
         if (_keys.Length == 0 || Array.Exists(_keys, k => k is null))
         {
-            throw new ArgumentException("at least one witness key is required", nameof(witnessKeys));
+            throw WitnessError.Argument(WitnessError.NoWitnessKey, nameof(witnessKeys));
         }
     }
 

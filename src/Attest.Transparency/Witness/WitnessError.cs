@@ -36,5 +36,19 @@ internal static class WitnessError
 
     public static string TooLargeForProofs(ulong size) => $"tree size {size} is above 2^63-1, which proofs cannot cover";
 
+    public static ArgumentException Argument(string message, string parameter) => new(message, parameter);
+
+    public static string DuplicateOrigin(string origin) => $"origin '{origin}' is listed twice";
+
+    public static string NoSigner => "a witness needs at least one signer";
+
+    public static string NoWitnessKey => "at least one witness key is required";
+
+    public static string NoLogKey => "a witnessed log needs at least one verifier key";
+
+    public static InvalidDataException CorruptState(string path, string what) => new($"witness state file {path} {what}");
+
+    public static IOException FlushFailed(string directory, string call, int errno) => new($"{call} of {directory} failed (errno {errno})");
+
     public static string BadSize => "a 409 response body must be a decimal tree size and a newline";
 }

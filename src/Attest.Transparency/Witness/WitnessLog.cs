@@ -16,7 +16,7 @@ public sealed class WitnessLog
         _keys = [.. keys];
         if (_keys.Length == 0 || Array.Exists(_keys, k => k is null))
         {
-            throw new ArgumentException("a witnessed log needs at least one verifier key", nameof(keys));
+            throw WitnessError.Argument(WitnessError.NoLogKey, nameof(keys));
         }
 
         Origin = origin;

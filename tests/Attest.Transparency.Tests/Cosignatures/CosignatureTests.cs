@@ -4,6 +4,8 @@ using Attest.Transparency.Checkpoints;
 using Attest.Transparency.Cosignatures;
 using Attest.Transparency.Notes;
 using Attest.Transparency.Tests.Notes;
+using FsCheck;
+using FsCheck.Xunit;
 
 namespace Attest.Transparency.Tests.Cosignatures;
 
@@ -112,5 +114,21 @@ public sealed class CosignatureTests
         var signature = new NoteSignature("w", new NoteKeyId(1), new byte[64]);
 
         Assert.False(Cosignature.TryDecode(signature, out _));
+    }
+
+    [Property(MaxTest = 100)]
+    public void Sign_ThenVerify_RoundTripsAnyTimestampAndRejectsAnyOther(long rawTimestamp, uint size)
+    {
+        ulong timestamp = (ulong)(rawTimestamp & long.MaxValue);
+        var witness = TestKeys.Witness("w.example");
+        byte[] text = Encoding.UTF8.GetBytes($"o\n{size}\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n");
+
+        byte[] payload = witness.Sign(text, timestamp);
+
+        Assert.True(witness.Verifier.Verify(text, payload));
+        Assert.True(Cosignature.TryDecode(new NoteSignature(witness.Name, witness.KeyId, payload), out var decoded));
+        Assert.Equal(timestamp, decoded.Timestamp);
+        BinaryPrimitives.WriteUInt64BigEndian(payload, timestamp ^ 1);
+        Assert.False(witness.Verifier.Verify(text, payload));
     }
 }
