@@ -9,7 +9,7 @@ namespace Attest.Transparency.Merkle;
 /// <c>2n − popcount(n)</c> hashes and any complete subtree, past root or proof is read without rehashing leaves.
 /// For tests, benchmarks and small logs; a persistent log uses the same <see cref="StoredHashIndex"/> or tiles.
 /// </summary>
-/// <remarks>Not thread-safe for concurrent appends; reads of sizes already appended may run alongside one writer only when externally synchronised.</remarks>
+/// <remarks>Not thread-safe: synchronise appends and reads externally.</remarks>
 public sealed class MemoryNodeStore : IMerkleNodeReader
 {
     private const int ChunkBits = 16;

@@ -32,10 +32,10 @@ public static class TreeHasher
         var destination = MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref result, 1));
         if (data.Length <= StackLeafLimit)
         {
-            Span<byte> buffer = stackalloc byte[StackLeafLimit + 1];
+            Span<byte> buffer = stackalloc byte[data.Length + 1];
             buffer[0] = LeafPrefix;
             data.CopyTo(buffer[1..]);
-            SHA256.HashData(buffer[..(data.Length + 1)], destination);
+            SHA256.HashData(buffer, destination);
             return result;
         }
 
