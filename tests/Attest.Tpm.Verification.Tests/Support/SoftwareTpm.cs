@@ -86,14 +86,14 @@ internal static class SoftwareTpm
     /// <summary>A signed quote from a software ECC AK, with everything a verifier needs.</summary>
     internal sealed class Quote : IDisposable
     {
-        public Quote(TpmClockInfo? clock = null, int pcrSeed = 1)
+        public Quote(TpmClockInfo? clock = null, PcrValueSet? pcrs = null)
         {
             Key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             Public = TpmPublic.Parse(EccPublic(Key));
             Ak = AttestationKey.Create(Public);
             Nonce = SHA256.HashData("statement"u8);
             Selection = new PcrSelectionList([new PcrBankMask(TpmAlgorithmId.Sha256, 0xFF)]);
-            Pcrs = SamplePcrs(pcrSeed);
+            Pcrs = pcrs ?? SamplePcrs(1);
             Clock = clock ?? new TpmClockInfo(1000, 2, 0, true);
             Attest = Make(Clock);
             Signature = SignEcdsa(Key, Attest);
