@@ -118,7 +118,7 @@ internal static class NoteEncoding
         while (!name.IsEmpty)
         {
             Rune.DecodeFromUtf8(name, out var rune, out int consumed);
-            if (Rune.IsWhiteSpace(rune) || rune.Value == '+' || rune.Value < 0x20 || rune.Value == 0x7F)
+            if (Rune.IsWhiteSpace(rune) || rune.Value == '+' || rune.Value < 0x20)
             {
                 return false;
             }

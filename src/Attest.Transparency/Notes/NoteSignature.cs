@@ -24,7 +24,9 @@ public readonly struct NoteSignature : IEquatable<NoteSignature>
             throw NoteError.Argument(NoteError.InvalidKeyName(name), nameof(name));
         }
 
-        if (signature.IsEmpty || signature.Length > NoteEncoding.MaxDecodedLength(NoteLimits.MaxLineBytes))
+        // The line "— name base64(id || signature)" must fit the parser's line cap, or it could not be read back.
+        long lineLength = NoteEncoding.SignaturePrefix.Length + Encoding.UTF8.GetByteCount(name) + 1 + (4L * ((signature.Length + 4 + 2) / 3));
+        if (signature.IsEmpty || lineLength > NoteLimits.MaxLineBytes)
         {
             throw NoteError.Argument("signature must be non-empty and fit on one note line", nameof(signature));
         }

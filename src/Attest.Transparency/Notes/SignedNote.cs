@@ -170,6 +170,11 @@ public sealed class SignedNote
     /// Checks the signatures against the known keys: signatures whose key name and key ID match no known key are
     /// ignored (c2sp.org/signed-note), a known key's signature must verify, a known key may sign only once.
     /// </summary>
+    /// <remarks>
+    /// Stricter than Go's note.Open in one respect: Go skips a second line by an already seen known key, this reports
+    /// it as <see cref="NoteSignatureFailure.Duplicate"/> so a note cannot carry an unchecked line under a trusted name.
+    /// Like Go, a note is valid only when no signature by a known key fails (the spec's "SHOULD reject").
+    /// </remarks>
     public NoteVerificationResult Verify(params IEnumerable<NoteVerifier> known)
     {
         ArgumentNullException.ThrowIfNull(known);
