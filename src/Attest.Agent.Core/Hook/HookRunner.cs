@@ -190,6 +190,7 @@ public sealed class HookRunner
         NixCli nix, StorePath derivationPath, CancellationToken cancellationToken)
     {
         var file = nix.Store.PhysicalPath(derivationPath);
+        var registered = nix.QueryRegisteredHashAsync(derivationPath, cancellationToken);
         byte[] bytes;
         try
         {
@@ -209,11 +210,25 @@ public sealed class HookRunner
 
         try
         {
+            // Nix 2.8 loops without bound on some malformed .drv files, so Nix only gets to parse a file whose bytes
+            // are exactly those it registered (the NAR of a regular file is its bytes with a fixed framing).
+            var expected = await registered;
+            var actual = NarHasher.HashPath(file, cancellationToken).Hash;
+            if (!actual.Equals(expected))
+            {
+                throw new AttestationException(
+                    $"Derivation '{file}' is malformed or modified: its NAR hash is {actual}, the store registered {expected}.");
+            }
+
             return (bytes, await DerivationFacts.ReadAsync(nix, derivationPath, cancellationToken));
+        }
+        catch (IOException e)
+        {
+            throw new AttestationException($"Cannot read derivation '{file}': {e.Message}", e);
         }
         catch (Exception e) when (e is FormatException or NixCommandException)
         {
-            throw new AttestationException($"Derivation '{file}' is malformed: {e.Message}", e);
+            throw new AttestationException($"Derivation '{file}' cannot be read: {e.Message}", e);
         }
     }
 

@@ -27,6 +27,25 @@ public sealed class NixCli
     /// <summary>The store this runner works on.</summary>
     public NixStoreLocation Store { get; }
 
+    /// <summary>
+    /// How long one command may run before it is killed (Nix 2.8 can spin forever, eating memory, on a malformed
+    /// .drv); builds get <see cref="Timeout.InfiniteTimeSpan"/> through <see cref="RunRawAsync"/>'s caller.
+    /// </summary>
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The registered NAR hash of a valid path, from the store database only (<c>nix-store -q --hash</c>).</summary>
+    /// <param name="path">The path.</param>
+    /// <param name="cancellationToken">Kills the command.</param>
+    /// <returns>The hash.</returns>
+    /// <exception cref="NixCommandException">The path is not valid or the output is unreadable.</exception>
+    public async Task<NixHash> QueryRegisteredHashAsync(StorePath path, CancellationToken cancellationToken)
+    {
+        var output = (await RunAsync("nix-store", ["--query", "--hash", .. StoreArguments(), path.FullPath], cancellationToken)).Trim();
+        return NixHash.TryParse(output, out var hash)
+            ? hash
+            : throw new NixCommandException($"nix-store --query --hash printed '{output}' for {path}, not a hash.");
+    }
+
     /// <summary>The Nix version (<c>nix --version</c> → <c>2.8.0</c>).</summary>
     /// <param name="cancellationToken">Kills the command.</param>
     /// <returns>The version number.</returns>
@@ -172,12 +191,19 @@ public sealed class NixCli
         }
 
         process.StandardInput.Close();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(CommandTimeout);
         try
         {
-            var stdout = ReadCappedAsync(process.StandardOutput, cancellationToken);
-            var stderr = ReadCappedAsync(process.StandardError, cancellationToken);
-            await process.WaitForExitAsync(cancellationToken);
+            var stdout = ReadCappedAsync(process.StandardOutput, timeout.Token);
+            var stderr = ReadCappedAsync(process.StandardError, timeout.Token);
+            await process.WaitForExitAsync(timeout.Token);
             return (process.ExitCode, await stdout, await stderr);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            KillQuietly(process);
+            throw new NixCommandException($"'{tool} {string.Join(' ', arguments)}' did not finish within {CommandTimeout.TotalSeconds} s and was killed.");
         }
         catch (OperationCanceledException)
         {

@@ -58,7 +58,7 @@ public sealed class Rebuilder
             throw new AttestationException($"'{target}' is not a store path.");
         }
 
-        var local = new NixCli(_options.Nix.BinDirectory, NixStoreLocation.Default);
+        var local = new NixCli(_options.Nix.BinDirectory, NixStoreLocation.Default) { CommandTimeout = Timeout.InfiniteTimeSpan };
         var derivation = path.IsDerivation ? path : await FindDerivationAsync(local, path, cancellationToken);
         _logger.Rebuilding(derivation.FullPath);
         var (nix, settings) = check || _options.Nix.RebuildStore is null
@@ -214,7 +214,7 @@ public sealed class Rebuilder
             throw new AttestationException($"nix.rebuildStore: {e.Message}", e);
         }
 
-        var rebuild = new NixCli(_options.Nix.BinDirectory, store);
+        var rebuild = new NixCli(_options.Nix.BinDirectory, store) { CommandTimeout = Timeout.InfiniteTimeSpan };
         try
         {
             // Copy the derivation and its input closure (not the outputs): the rebuild store builds them itself.
