@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using Attest.Nix.Internal;
 
@@ -26,6 +27,7 @@ public sealed class NarReader : IDisposable
     private readonly NarReaderOptions _options;
     private readonly byte[] _buffer = new byte[BufferSize];
     private readonly List<Frame> _directories = [];
+    private readonly IncrementalHash? _hash;
     private int _bufferStart;
     private int _bufferEnd;
     private long _position;
@@ -44,6 +46,7 @@ public sealed class NarReader : IDisposable
         _stream = stream;
         _leaveOpen = leaveOpen;
         _options = options ?? NarReaderOptions.Default;
+        _hash = _options.ComputeHash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
     }
 
     private enum State
@@ -217,9 +220,31 @@ public sealed class NarReader : IDisposable
         }
     }
 
+    /// <summary>
+    /// SHA-256 and size of the whole NAR, once <see cref="Read"/> has returned false; requires
+    /// <see cref="NarReaderOptions.ComputeHash"/>. Compare with a narinfo's <c>NarHash</c>/<c>NarSize</c>.
+    /// </summary>
+    /// <returns>The NAR hash and size.</returns>
+    /// <exception cref="InvalidOperationException">Hashing is off or the NAR has not been read to its end.</exception>
+    public NarHashResult GetNarHash()
+    {
+        if (_hash is null)
+        {
+            throw new InvalidOperationException("Create the reader with NarReaderOptions.ComputeHash = true.");
+        }
+
+        if (_state != State.Done)
+        {
+            throw new InvalidOperationException("Read the NAR to its end first.");
+        }
+
+        return new NarHashResult(NixHash.FromSha256(_hash.GetCurrentHash()), _position);
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {
+        _hash?.Dispose();
         if (!_leaveOpen)
         {
             _stream.Dispose();
@@ -416,6 +441,7 @@ public sealed class NarReader : IDisposable
 
             var count = Math.Min(destination.Length, _bufferEnd - _bufferStart);
             _buffer.AsSpan(_bufferStart, count).CopyTo(destination);
+            _hash?.AppendData(_buffer, _bufferStart, count);
             _bufferStart += count;
             _position += count;
             destination = destination[count..];
@@ -432,6 +458,7 @@ public sealed class NarReader : IDisposable
             }
 
             var step = (int)Math.Min(count, _bufferEnd - _bufferStart);
+            _hash?.AppendData(_buffer, _bufferStart, step);
             _bufferStart += step;
             _position += step;
             count -= step;

@@ -21,6 +21,12 @@ public sealed record NarReaderOptions
     /// <summary>Maximum size of a single regular file.</summary>
     public long MaxFileSize { get; init; } = long.MaxValue;
 
+    /// <summary>
+    /// Whether to compute SHA-256 and size of the NAR bytes while reading, for <see cref="NarReader.GetNarHash"/>
+    /// (verifying a downloaded NAR against its narinfo in the same pass that lists it).
+    /// </summary>
+    public bool ComputeHash { get; init; }
+
     /// <summary>Whether bytes may follow the NAR in the stream (as in <c>nix-store --export</c>); false by default.</summary>
     public bool AllowTrailingData { get; init; }
 }

@@ -33,6 +33,30 @@ public sealed class NarReaderTests
     }
 
     [Fact]
+    public void GetNarHash_NixStoreDump_EqualsHasherAndNix()
+    {
+        using var temp = new TempDirectory();
+        var root = temp.Combine("tree");
+        TreeBuilder.BuildMixedTree(root);
+        var nar = NixCli.Run("nix-store", "--dump", root);
+        using var reader = new NarReader(new MemoryStream(nar), new NarReaderOptions { ComputeHash = true });
+
+        Assert.Throws<InvalidOperationException>(() => reader.GetNarHash());
+        while (reader.Read())
+        {
+            if (reader.Current.Type == NarEntryType.Regular && reader.Current.Size > 3)
+            {
+                reader.ReadContents(new byte[3]);
+            }
+        }
+
+        var result = reader.GetNarHash();
+        Assert.Equal(NarHasher.HashPath(root), result);
+        Assert.Equal(nar.Length, result.Size);
+        Assert.Equal(NixHash.ComputeSha256(nar), result.Hash);
+    }
+
+    [Fact]
     public void ReadContents_RegularFile_ReturnsBytesAtOffset()
     {
         var contents = TreeBuilder.Bytes(1000, 3);
