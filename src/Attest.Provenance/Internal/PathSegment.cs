@@ -46,7 +46,7 @@ internal readonly record struct PathSegment(string? Name, int Index)
         }
     }
 
-    private static bool IsPlainName(string name)
+    public static bool IsPlainName(string name)
     {
         if (name.Length == 0 || name.Length > 64 || char.IsAsciiDigit(name[0]))
         {

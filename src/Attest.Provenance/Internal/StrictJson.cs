@@ -159,6 +159,11 @@ internal static class StrictJson
 
     public static string Member(string path, string name)
     {
+        if (PathSegment.IsPlainName(name))
+        {
+            return string.Concat(path, ".", name);
+        }
+
         var builder = new System.Text.StringBuilder(path);
         new PathSegment(name, -1).AppendTo(builder);
         return builder.ToString();
