@@ -285,3 +285,22 @@ public sealed class AttestationAdmissionTests
             return !AttestationAdmission.TryAdmit(bytes, RegistryWith(key), out _, out var error) && error is not null;
         });
 }
+
+public sealed class LogEntriesTests
+{
+    [Fact]
+    public void Classify_BothKindsAndGarbage_TellsThemApart()
+    {
+        using var builder = Samples.Builder();
+        using var admin = Samples.Admin();
+        var change = new RegistryChange(RegistryAction.Add, builder.PublicKey, "alice", null, DateTimeOffset.UnixEpoch, "");
+        Assert.Equal(LogEntryKind.Attestation, LogEntries.Classify(Samples.Document(builder)));
+        Assert.Equal(LogEntryKind.RegistryChange, LogEntries.Classify(change.ToLogEntry(admin)));
+        Assert.Equal(LogEntryKind.Unknown, LogEntries.Classify("{\"dsse\":{\"payloadType\":\"application/json\"}}"u8));
+        Assert.Equal(LogEntryKind.Unknown, LogEntries.Classify("{\"dsse\":{\"payloadType\":1}}"u8));
+        Assert.Equal(LogEntryKind.Unknown, LogEntries.Classify("[]"u8));
+        Assert.Equal(LogEntryKind.Unknown, LogEntries.Classify("{"u8));
+        Assert.Equal(LogEntryKind.Unknown, LogEntries.Classify(new byte[70_000]));
+        Assert.Equal(LogEntryKind.Unknown, LogEntries.Classify(Encoding.UTF8.GetBytes(new string('[', 1000))));
+    }
+}
