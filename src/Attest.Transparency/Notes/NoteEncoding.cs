@@ -6,9 +6,6 @@ namespace Attest.Transparency.Notes;
 /// <summary>Strict text primitives shared by the note, checkpoint, witness and proof-bundle parsers.</summary>
 internal static class NoteEncoding
 {
-    /// <summary>The UTF-8 encoding without BOM that throws on invalid bytes.</summary>
-    public static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     /// <summary>U+2014 EM DASH followed by a space, the prefix of every signature line (c2sp.org/signed-note).</summary>
     public static ReadOnlySpan<byte> SignaturePrefix => "\u2014 "u8;
 
