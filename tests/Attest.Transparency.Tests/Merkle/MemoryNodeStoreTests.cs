@@ -67,4 +67,27 @@ public sealed class MemoryNodeStoreTests
             Assert.Equal(NaiveTree.Mth(leaves.AsSpan(0, size)), ProofPlan.RootAt(store, size).ToArray());
         }
     }
+
+    [Fact]
+    public void ProofPlan_InvalidArguments_Throw()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => ProofPlan.ForConsistency(5, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ProofPlan.ForConsistency(-1, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ProofPlan.ForInclusion(-1, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ProofPlan.ForRoot(-1));
+        Assert.Throws<ArgumentException>(() => ProofPlan.ForInclusion(0, 8).Assemble(new MerkleHash[2]));
+        Assert.Equal(0, ProofPlan.ForConsistency(0, 9).ElementCount);
+        Assert.Equal(0, ProofPlan.ForConsistency(9, 9).ElementCount);
+    }
+
+    [Fact]
+    public void ProofPlan_HugeTree_NeedsOnlyLogarithmicNodes()
+    {
+        var size = (1L << 62) + 12345;
+        var inclusion = ProofPlan.ForInclusion(size - 1, size);
+        Assert.InRange(inclusion.ElementCount, 1, 63);
+        Assert.InRange(inclusion.Nodes.Length, 1, 2 * 63);
+        var consistency = ProofPlan.ForConsistency(size / 3, size);
+        Assert.InRange(consistency.Nodes.Length, 1, 2 * 63);
+    }
 }

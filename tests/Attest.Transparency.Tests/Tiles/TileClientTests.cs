@@ -49,6 +49,54 @@ public sealed class TileClientTests
         Assert.Equal(oldRoot, TileProofs.RootAtAsync(store, size, old, CancellationToken.None).AsTask().GetAwaiter().GetResult());
     }
 
+    [Property(MaxTest = 40)]
+    public void InclusionProofAsync_AnyFetchedTileCorrupted_Throws(PositiveInt rawSize, NonNegativeInt rawIndex, NonNegativeInt pick, bool truncate)
+    {
+        var size = 1 + (rawSize.Get % 70000);
+        var (store, nodes, _) = BuildLog(size, 9);
+        var index = rawIndex.Get % size;
+
+        // Record which tiles an honest run fetches, then corrupt one of them.
+        var fetched = new List<TilePath>();
+        var recording = TileReader.FromFetch((path, _) =>
+        {
+            lock (fetched)
+            {
+                fetched.Add(path);
+            }
+
+            return store.TryGet(path, out var bytes) ? ValueTask.FromResult(bytes) : throw new TileNotFoundException(path);
+        });
+        new TileClient(recording, size, nodes.ComputeRoot()).InclusionProofAsync(index, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        var victim = fetched[pick.Get % fetched.Count];
+        Assert.True(store.TryGet(victim, out var original));
+        var corrupted = original.ToArray();
+        if (truncate)
+        {
+            corrupted = corrupted[..^1];
+        }
+        else
+        {
+            corrupted[pick.Get % corrupted.Length] ^= (byte)(1 << (pick.Get % 8));
+        }
+
+        store.Put(victim, corrupted);
+        var client = new TileClient(store, size, nodes.ComputeRoot());
+        var ex = Assert.Throws<TileVerificationException>(() => client.InclusionProofAsync(index, CancellationToken.None).AsTask().GetAwaiter().GetResult());
+        Assert.Contains("tile/", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InclusionProofAsync_FullTileServedForPartial_Throws()
+    {
+        var (store, nodes, _) = BuildLog(600, 10);
+        Assert.True(store.TryGet(TilePath.Parse("tile/0/002.p/88"), out var partial));
+        store.Put(TilePath.Parse("tile/0/002.p/88"), partial.ToArray().Concat(new byte[32 * 168]).ToArray());
+        var client = new TileClient(store, 600, nodes.ComputeRoot());
+        var ex = await Assert.ThrowsAsync<TileVerificationException>(async () => await client.InclusionProofAsync(599, CancellationToken.None));
+        Assert.Equal("Tile tile/0/002.p/88 must be 2816 bytes, got 8192.", ex.Message);
+    }
+
     [Fact]
     public async Task ReadEntryAsync_ValidLog_ReturnsVerifiedEntries()
     {
