@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using Attest.Tpm.Marshalling;
 
@@ -94,23 +95,38 @@ public sealed class TpmPublicArea
     /// <exception cref="TpmFormatException">The bytes are not a well-formed RSA or ECC public area.</exception>
     public static TpmPublicArea ParseSized(ReadOnlySpan<byte> data)
     {
-        var r = new TpmReader(data);
-        ReadOnlySpan<byte> inner = r.ReadSized("TPM2B_PUBLIC.size", MaxSize);
-        r.EnsureEnd("TPM2B_PUBLIC");
-        return Parse(inner);
+        TpmPublicArea area = ParseSized(data, out int consumed);
+        if (consumed != data.Length)
+        {
+            throw new TpmFormatException($"TPM2B_PUBLIC at offset {consumed}: {data.Length - consumed} trailing bytes.", "TPM2B_PUBLIC", consumed);
+        }
+
+        return area;
     }
 
-    /// <summary>Tries <see cref="ParseSized"/>.</summary>
-    public static bool TryParseSized(ReadOnlySpan<byte> data, out TpmPublicArea? publicArea)
+    /// <summary>Parses a TPM2B_PUBLIC at the start of <paramref name="data"/>, reporting the bytes it used.</summary>
+    /// <exception cref="TpmFormatException">The bytes are not a well-formed RSA or ECC public area.</exception>
+    public static TpmPublicArea ParseSized(ReadOnlySpan<byte> data, out int bytesConsumed)
+    {
+        var r = new TpmReader(data);
+        ReadOnlySpan<byte> inner = r.ReadSized("TPM2B_PUBLIC.size", MaxSize);
+        TpmPublicArea area = Parse(inner);
+        bytesConsumed = r.Position;
+        return area;
+    }
+
+    /// <summary>Tries <see cref="ParseSized(ReadOnlySpan{byte}, out int)"/>; on failure nothing is consumed.</summary>
+    public static bool TryParseSized(ReadOnlySpan<byte> data, [NotNullWhen(true)] out TpmPublicArea? publicArea, out int bytesConsumed)
     {
         try
         {
-            publicArea = ParseSized(data);
+            publicArea = ParseSized(data, out bytesConsumed);
             return true;
         }
         catch (TpmFormatException)
         {
             publicArea = null;
+            bytesConsumed = 0;
             return false;
         }
     }

@@ -99,7 +99,21 @@ public sealed class StructureTests
         TpmFormatException ex = Assert.Throws<TpmFormatException>(() => TpmPublicArea.Parse(bytes));
 
         Assert.Contains("trailing", ex.Message, StringComparison.Ordinal);
-        Assert.False(TpmPublicArea.TryParseSized([0, 1, 0], out _));
+        Assert.False(TpmPublicArea.TryParseSized([0, 1, 0], out _, out int consumed));
+        Assert.Equal(0, consumed);
+    }
+
+    [Fact]
+    public void TpmPublicArea_ParseSizedWithFollowingData_ReportsBytesConsumed()
+    {
+        byte[] area = WireVectors.Bin("ak_ecc_primary.tpmt_public.bin");
+        byte[] sized = [(byte)(area.Length >> 8), (byte)area.Length, .. area, 0xAA, 0xBB];
+
+        Assert.True(TpmPublicArea.TryParseSized(sized, out TpmPublicArea? parsed, out int consumed));
+
+        Assert.Equal(area.Length + 2, consumed);
+        Assert.Equal(area, parsed.Bytes.ToArray());
+        Assert.Throws<TpmFormatException>(() => TpmPublicArea.ParseSized(sized));
     }
 
     [Property(MaxTest = 300)]

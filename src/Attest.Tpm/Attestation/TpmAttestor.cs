@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using Attest.Tpm.Keys;
 using Attest.Tpm.Marshalling;
@@ -204,7 +205,7 @@ public sealed class TpmAttestor
             {
                 // Not a conditional expression: null converts to an empty ReadOnlyMemory there, not to "no log".
                 ReadOnlyMemory<byte>? log = null;
-                if (ReadEventLog() is byte[] bytes)
+                if (await ReadEventLogAsync(cancellationToken).ConfigureAwait(false) is byte[] bytes)
                 {
                     log = bytes;
                 }
@@ -221,34 +222,32 @@ public sealed class TpmAttestor
     /// securityfs reports size 0, so the file is read to its end, up to the cap.
     /// </summary>
     /// <exception cref="TpmQuoteException">The log is larger than <see cref="TpmAttestorOptions.MaxEventLogSize"/>.</exception>
-    public byte[]? ReadEventLog()
+    public async Task<byte[]?> ReadEventLogAsync(CancellationToken cancellationToken)
     {
         FileStream stream;
         try
         {
-            stream = new FileStream(_options.EventLogPath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+            stream = new FileStream(_options.EventLogPath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
         {
             return null;
         }
 
-        using (stream)
+        await using (stream.ConfigureAwait(false))
         {
-            using var buffer = new MemoryStream();
-            byte[] chunk = new byte[64 * 1024];
+            var buffer = new ArrayBufferWriter<byte>(64 * 1024);
             int read;
-            while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+            while ((read = await stream.ReadAsync(buffer.GetMemory(64 * 1024), cancellationToken).ConfigureAwait(false)) > 0)
             {
-                if (buffer.Length + read > _options.MaxEventLogSize)
+                buffer.Advance(read);
+                if (buffer.WrittenCount > _options.MaxEventLogSize)
                 {
                     throw new TpmQuoteException($"The event log {_options.EventLogPath} exceeds {_options.MaxEventLogSize} bytes.");
                 }
-
-                buffer.Write(chunk, 0, read);
             }
 
-            return buffer.ToArray();
+            return buffer.WrittenSpan.ToArray();
         }
     }
 
