@@ -123,7 +123,7 @@ public readonly struct MerkleHash : IEquatable<MerkleHash>
         return hash;
     }
 
-    /// <summary>Parses standard padded base64 that decodes to exactly 32 bytes.</summary>
+    /// <summary>Parses canonical standard padded base64 (44 characters) that decodes to exactly 32 bytes.</summary>
     /// <param name="base64">The candidate text.</param>
     /// <param name="hash">The hash, or the default value on failure.</param>
     /// <returns><see langword="true"/> on success.</returns>
@@ -142,11 +142,18 @@ public readonly struct MerkleHash : IEquatable<MerkleHash>
             return false;
         }
 
+        // Reject non-canonical text (non-zero padding bits, embedded whitespace) so each hash has one encoding.
+        Span<char> canonical = stackalloc char[44];
+        if (!Convert.TryToBase64Chars(bytes[..Size], canonical, out _) || !canonical.SequenceEqual(base64))
+        {
+            return false;
+        }
+
         hash = MemoryMarshal.Read<MerkleHash>(bytes);
         return true;
     }
 
-    /// <summary>Parses standard padded base64 given as UTF-8 bytes that decodes to exactly 32 bytes.</summary>
+    /// <summary>Parses canonical standard padded base64 given as UTF-8 bytes that decodes to exactly 32 bytes.</summary>
     /// <param name="utf8Base64">The candidate UTF-8 text.</param>
     /// <param name="hash">The hash, or the default value on failure.</param>
     /// <returns><see langword="true"/> on success.</returns>
@@ -161,6 +168,13 @@ public readonly struct MerkleHash : IEquatable<MerkleHash>
         Span<byte> bytes = stackalloc byte[Size + 1];
         if (Base64.DecodeFromUtf8(utf8Base64, bytes, out var consumed, out var written) != System.Buffers.OperationStatus.Done
             || consumed != 44 || written != Size)
+        {
+            return false;
+        }
+
+        Span<byte> canonical = stackalloc byte[44];
+        if (Base64.EncodeToUtf8(bytes[..Size], canonical, out _, out _) != System.Buffers.OperationStatus.Done
+            || !canonical.SequenceEqual(utf8Base64))
         {
             return false;
         }

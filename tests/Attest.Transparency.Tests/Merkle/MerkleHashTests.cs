@@ -58,9 +58,12 @@ public sealed class MerkleHashTests
     [InlineData("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA")]
     [InlineData("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA==")]
     [InlineData("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eH!A=")]
+    [InlineData("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyB=")]
+    [InlineData("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eH yA")]
     public void TryFromBase64_NotAHash_ReturnsFalse(string text)
     {
         Assert.False(MerkleHash.TryFromBase64(text, out _));
+        Assert.False(MerkleHash.TryFromBase64Utf8(System.Text.Encoding.ASCII.GetBytes(text), out _));
         Assert.Throws<FormatException>(() => MerkleHash.FromBase64(text));
     }
 
