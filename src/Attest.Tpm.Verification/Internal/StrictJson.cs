@@ -17,6 +17,12 @@ internal static class StrictJson
             throw new FormatException($"{what}: {utf8.Length} bytes exceed the maximum {maxBytes}.");
         }
 
+        // JsonDocument validates string contents only when they are read; reject bad UTF-8 before any read can throw.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            throw new FormatException($"{what}: not valid UTF-8.");
+        }
+
         try
         {
             return JsonDocument.Parse(utf8.ToArray(), new JsonDocumentOptions { MaxDepth = 8, AllowDuplicateProperties = false });
