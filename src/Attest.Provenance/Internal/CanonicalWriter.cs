@@ -16,6 +16,10 @@ namespace Attest.Provenance.Internal;
 /// </summary>
 internal sealed class CanonicalWriter
 {
+    private static readonly SearchValues<byte> MustEscape = SearchValues.Create(
+        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000a\u000b\u000c\u000d\u000e\u000f"u8 +
+        "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f\"\\"u8);
+
     private readonly JsonCanonicalizationOptions _options;
     private readonly PathSegment[] _path;
     private readonly List<Member>?[] _members;
@@ -357,14 +361,24 @@ internal sealed class CanonicalWriter
         var destination = _buffer.AsSpan();
         var w = _length;
         destination[w++] = (byte)'"';
-        foreach (var b in utf8)
+        while (!utf8.IsEmpty)
         {
-            if (b >= 0x20 && b != (byte)'"' && b != (byte)'\\')
+            // Copy the run that needs no escaping in one go (vectorized search); most strings are a single run.
+            var run = utf8.IndexOfAny(MustEscape);
+            if (run < 0)
             {
-                destination[w++] = b;
-                continue;
+                run = utf8.Length;
             }
 
+            utf8[..run].CopyTo(destination[w..]);
+            w += run;
+            if (run == utf8.Length)
+            {
+                break;
+            }
+
+            var b = utf8[run];
+            utf8 = utf8[(run + 1)..];
             destination[w++] = (byte)'\\';
             switch (b)
             {
