@@ -37,10 +37,19 @@ internal sealed class RebuildCommand : Command
             {
                 result.AddError("Give either a derivation or store path, or --from-log.");
             }
-
-            if (result.GetValue(_start) < 0 || result.GetValue(_max) < 1)
+        });
+        _start.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<long>() < 0)
             {
-                result.AddError("--start must be non-negative and --max positive.");
+                result.AddError("--start must not be negative.");
+            }
+        });
+        _max.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1)
+            {
+                result.AddError("--max must be positive.");
             }
         });
         SetAction(ExecuteAsync);

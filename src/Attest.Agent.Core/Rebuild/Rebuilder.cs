@@ -218,7 +218,7 @@ public sealed class Rebuilder
         try
         {
             // Copy the derivation and its input closure (not the outputs): the rebuild store builds them itself.
-            await local.RunAsync("nix", ["--extra-experimental-features", "nix-command", "copy", "--no-check-sigs",
+            await local.RunAsync("nix", ["--extra-experimental-features", "nix-command", "copy", "--derivation", "--no-check-sigs",
                 "--to", store.Uri!, derivation.FullPath], cancellationToken);
         }
         catch (NixCommandException e)
