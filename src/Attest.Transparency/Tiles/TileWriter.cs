@@ -129,9 +129,13 @@ public sealed class TileWriter
         return Resume(size, bytes.Take(hashTiles).ToArray(), bundle);
     }
 
-    /// <summary>Appends leaves by their hashes and returns the new root and changed hash tiles (no entry bundles).</summary>
+    /// <summary>
+    /// Appends leaves by their hashes and returns the new root and changed hash tiles (no entry bundles). For logs
+    /// that store entries elsewhere; afterwards <see cref="CanAppendEntries"/> is false, since the entry bundles no
+    /// longer follow the tree.
+    /// </summary>
     /// <param name="leafHashes">The new leaf hashes, in order.</param>
-    /// <exception cref="InvalidOperationException">The tree would exceed <see cref="TilePath.MaxTreeSize"/>, or the writer tracks entries (use <see cref="AppendEntries"/>).</exception>
+    /// <exception cref="InvalidOperationException">The tree would exceed <see cref="TilePath.MaxTreeSize"/>.</exception>
     public TileUpdate AppendLeafHashes(ReadOnlySpan<MerkleHash> leafHashes)
     {
         CheckCapacity(leafHashes.Length);
