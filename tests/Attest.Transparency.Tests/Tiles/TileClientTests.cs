@@ -97,6 +97,34 @@ public sealed class TileClientTests
         Assert.Equal("Tile tile/0/002.p/88 must be 2816 bytes, got 8192.", ex.Message);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(255)]
+    [InlineData(256)]
+    [InlineData(257)]
+    [InlineData(512)]
+    [InlineData(65535)]
+    [InlineData(65536)]
+    [InlineData(65537)]
+    public async Task Proofs_TileBoundarySizes_VerifyAtBothEnds(int size)
+    {
+        var (store, nodes, entries) = BuildLog(size, 11);
+        var root = nodes.ComputeRoot();
+        var client = new TileClient(store, size, root);
+        foreach (var index in new[] { 0, size / 2, size - 1 })
+        {
+            var proof = await client.InclusionProofAsync(index, CancellationToken.None);
+            Assert.True(MerkleProof.IsValidInclusion(index, size, TreeHasher.HashLeaf(entries[index].Span), proof, root));
+            Assert.Equal(entries[index].ToArray(), await client.ReadEntryAsync(index, CancellationToken.None));
+        }
+
+        foreach (var old in new[] { 1, size / 2, size - 1 })
+        {
+            var proof = await client.ConsistencyProofAsync(old, CancellationToken.None);
+            Assert.True(MerkleProof.IsValidConsistency(old, size, ProofPlan.RootAt(nodes, old), root, proof));
+        }
+    }
+
     [Fact]
     public async Task ReadEntryAsync_ValidLog_ReturnsVerifiedEntries()
     {
