@@ -88,6 +88,40 @@ public static class TileLayout
     }
 
     /// <summary>
+    /// The partial tiles and entry bundle of a tree of <paramref name="oldSize"/> leaves that a tree of
+    /// <paramref name="newSize"/> leaves has replaced by wider ones, so a log may delete them once the new tiles are
+    /// stored (c2sp.org/tlog-tiles lets clients fall back to the wider tile).
+    /// </summary>
+    /// <param name="oldSize">The previous tree size.</param>
+    /// <param name="newSize">The new tree size, at least <paramref name="oldSize"/>.</param>
+    public static TilePath[] SupersededTiles(long oldSize, long newSize)
+    {
+        CheckSize(oldSize);
+        CheckSize(newSize);
+        if (newSize < oldSize)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(newSize), $"The new size {newSize} is smaller than the old size {oldSize}.");
+        }
+
+        var superseded = new List<TilePath>(TilePath.MaxLevel + 2);
+        foreach (var tile in RightEdgeTiles(oldSize))
+        {
+            if (HashTile(tile.Level, tile.Index, newSize).Width > tile.Width)
+            {
+                superseded.Add(tile);
+            }
+        }
+
+        var bundleWidth = (int)(oldSize & (TilePath.FullWidth - 1));
+        if (bundleWidth != 0 && newSize > oldSize)
+        {
+            superseded.Add(TilePath.Entries(oldSize >> TilePath.Height, bundleWidth));
+        }
+
+        return [.. superseded];
+    }
+
+    /// <summary>
     /// Locates a complete subtree in the tiles of a tree of <paramref name="treeSize"/> leaves: node (l, i) is the
     /// hash of <c>2^(l mod 8)</c> consecutive hashes of the level-⌊l/8⌋ tile that covers it.
     /// </summary>

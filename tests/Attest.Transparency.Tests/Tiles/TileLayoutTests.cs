@@ -54,4 +54,17 @@ public sealed class TileLayoutTests
         Assert.Equal(("tile/1/000.p/1", 0, 1), (tile.ToString(), offset, count));
         Assert.Throws<ArgumentOutOfRangeException>(() => TileLayout.Locate(new NodeId(6, 4), 300, out _, out _, out _));
     }
+
+    [Fact]
+    public void SupersededTiles_Growth_ListsReplacedPartials()
+    {
+        Assert.Equal(
+            ["tile/1/000.p/1", "tile/0/001.p/44", "tile/entries/001.p/44"],
+            TileLayout.SupersededTiles(300, 512).Select(t => t.ToString()));
+        // Growing by 0 replaces nothing; growing within one level-0 tile leaves the level-1 tile alone.
+        Assert.Empty(TileLayout.SupersededTiles(300, 300));
+        Assert.Equal(["tile/0/001.p/44", "tile/entries/001.p/44"], TileLayout.SupersededTiles(300, 301).Select(t => t.ToString()));
+        Assert.Empty(TileLayout.SupersededTiles(512, 600));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TileLayout.SupersededTiles(10, 9));
+    }
 }
