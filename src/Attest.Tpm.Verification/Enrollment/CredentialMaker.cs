@@ -18,14 +18,16 @@ public sealed record MadeCredential(ReadOnlyMemory<byte> CredentialBlob, ReadOnl
 /// <summary>
 /// TPM2_MakeCredential in software (TPM 2.0 Part 1 §24 "Credential Protection", Part 3 §12.6): protects a credential
 /// so that only the TPM holding the EK, and only for an object with the given Name, can recover it with
-/// TPM2_ActivateCredential. Supports RSA EKs (seed with RSA-OAEP, label "IDENTITY\0", Part 1 §B.10.3).
+/// TPM2_ActivateCredential. RSA EKs: the seed is encrypted with RSA-OAEP, label "IDENTITY\0" (Part 1 §B.10.3);
+/// ECC EKs: the seed is KDFe(nameAlg, Z, "IDENTITY", Qe.x, Qek.x) of an ephemeral ECDH with the EK, and the secret
+/// is the ephemeral public point (Part 1 §C.6.4, as the reference code's CryptSecretEncrypt does).
 /// </summary>
 public static class CredentialMaker
 {
     private static readonly byte[] IdentityLabel = "IDENTITY\0"u8.ToArray();
 
     /// <summary>Protects <paramref name="credential"/> for the object named <paramref name="objectName"/> under <paramref name="ek"/>.</summary>
-    /// <param name="ek">The EK: an RSA restricted decryption key with an AES-CFB symmetric definition.</param>
+    /// <param name="ek">The EK: an RSA or ECC (NIST P-256/384/521) restricted decryption key with an AES-CFB symmetric definition.</param>
     /// <param name="objectName">The Name of the key to be activated (the AK).</param>
     /// <param name="credential">The secret, at most the EK nameAlg's digest size.</param>
     /// <param name="seed">For tests only: a fixed seed; null draws a random one.</param>
@@ -34,11 +36,6 @@ public static class CredentialMaker
     {
         ArgumentNullException.ThrowIfNull(ek);
         int digestSize = TpmHashAlgorithms.DigestSize(ek.NameAlg);
-        if (ek.Type != TpmAlgorithmId.Rsa)
-        {
-            throw new ArgumentException("Only RSA endorsement keys are supported for MakeCredential.", nameof(ek));
-        }
-
         if (!TpmHashAlgorithms.IsComputable(ek.NameAlg) || ek.Symmetric.Algorithm != TpmAlgorithmId.Aes || ek.Symmetric.Mode != TpmAlgorithmId.Cfb
             || ek.Symmetric.KeyBits is not (128 or 192 or 256))
         {
@@ -55,11 +52,26 @@ public static class CredentialMaker
             throw new ArgumentException("The object name is empty.", nameof(objectName));
         }
 
-        // Part 1 §B.10.3: the seed is as large as the digest of the EK's nameAlg.
-        byte[] seedBytes = seed.IsEmpty ? RandomNumberGenerator.GetBytes(digestSize) : seed.ToArray();
+        // Part 1 §B.10.3 / §C.6.4: the seed is as large as the digest of the EK's nameAlg.
+        byte[] seedBytes;
+        byte[] encryptedSeed;
+        if (ek.Type == TpmAlgorithmId.Rsa)
+        {
+            seedBytes = seed.IsEmpty ? RandomNumberGenerator.GetBytes(digestSize) : seed.ToArray();
+            encryptedSeed = EncryptSeed(ek, seedBytes);
+        }
+        else
+        {
+            if (!seed.IsEmpty)
+            {
+                throw new ArgumentException("An ECC EK derives its seed; a fixed seed cannot be given.", nameof(seed));
+            }
+
+            (seedBytes, encryptedSeed) = EccSeed(ek, digestSize);
+        }
+
         try
         {
-            byte[] encryptedSeed = EncryptSeed(ek, seedBytes);
             byte[] symKey = TpmKdf.KdfA(ek.NameAlg, seedBytes, "STORAGE"u8, objectName, default, ek.Symmetric.KeyBits);
             byte[] hmacKey = TpmKdf.KdfA(ek.NameAlg, seedBytes, "INTEGRITY"u8, default, default, digestSize * 8);
 
@@ -121,6 +133,31 @@ public static class CredentialMaker
         }
 
         return output;
+    }
+
+    private static (byte[] Seed, byte[] EncryptedSeed) EccSeed(TpmPublic ek, int digestSize)
+    {
+        ECParameters ekParameters;
+        try
+        {
+            ekParameters = ek.ToEcParameters();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException(e.Message, nameof(ek), e);
+        }
+
+        using var ekKey = ECDiffieHellman.Create(ekParameters);
+        using var ephemeral = ECDiffieHellman.Create(ekParameters.Curve);
+        ECParameters qe = ephemeral.ExportParameters(false);
+
+        // Z is the x-coordinate of d_e * Q_ek (SP 800-56A shared secret); PartyUInfo = Qe.x, PartyVInfo = Qek.x.
+        byte[] z = ephemeral.DeriveRawSecretAgreement(ekKey.PublicKey);
+        byte[] seed = TpmKdf.KdfE(ek.NameAlg, z, IdentityLabel, qe.Q.X, ekParameters.Q.X, digestSize * 8);
+        CryptographicOperations.ZeroMemory(z);
+
+        // TPMS_ECC_POINT of the ephemeral key, the contents of TPM2B_ENCRYPTED_SECRET.
+        return (seed, new TpmWriter(qe.Q.X!.Length + qe.Q.Y!.Length + 4).Sized(qe.Q.X).Sized(qe.Q.Y).ToArray());
     }
 
     private static byte[] EncryptSeed(TpmPublic ek, byte[] seed)

@@ -85,9 +85,9 @@ public static class KeyRequirements
             problems.Add("EK attribute Sign is set");
         }
 
-        if (ek.Type != TpmAlgorithmId.Rsa)
+        if (ek.Type == TpmAlgorithmId.Ecc && ek.EccCurve is not (TpmAlgorithmId.CurveNistP256 or TpmAlgorithmId.CurveNistP384 or TpmAlgorithmId.CurveNistP521))
         {
-            problems.Add("only RSA EKs are supported for credential activation");
+            problems.Add($"ECC EK curve 0x{ek.EccCurve:X4} is not a NIST curve");
         }
 
         if (ek.Symmetric.Algorithm != TpmAlgorithmId.Aes || ek.Symmetric.Mode != TpmAlgorithmId.Cfb)

@@ -51,4 +51,48 @@ public static class TpmKdf
 
         return output;
     }
+
+    /// <summary>
+    /// KDFe (SP 800-56A concatenation KDF, Part 1 §11.4.10.3): K(i) = H([i]32 || Z || label || 0x00 || partyUInfo ||
+    /// partyVInfo), concatenated and truncated to <paramref name="bits"/>. Used to turn an ECDH shared x-coordinate
+    /// into a seed.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The hash is not SHA-1/SHA-2 or <paramref name="bits"/> is not in 1..65536.</exception>
+    public static byte[] KdfE(ushort hashAlg, ReadOnlySpan<byte> z, ReadOnlySpan<byte> label, ReadOnlySpan<byte> partyUInfo, ReadOnlySpan<byte> partyVInfo, int bits)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bits, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(bits, 65536);
+        HashAlgorithmName name = TpmHashAlgorithms.ToHashAlgorithmName(hashAlg);
+        bool addZero = label.IsEmpty || label[^1] != 0;
+        var output = new byte[(bits + 7) / 8];
+        using var hash = IncrementalHash.CreateHash(name);
+        Span<byte> block = stackalloc byte[TpmHashAlgorithms.MaxDigestSize];
+        Span<byte> u32 = stackalloc byte[4];
+        int written = 0;
+        for (uint counter = 1; written < output.Length; counter++)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(u32, counter);
+            hash.AppendData(u32);
+            hash.AppendData(z);
+            hash.AppendData(label);
+            if (addZero)
+            {
+                hash.AppendData([0]);
+            }
+
+            hash.AppendData(partyUInfo);
+            hash.AppendData(partyVInfo);
+            int n = hash.GetHashAndReset(block);
+            int take = Math.Min(n, output.Length - written);
+            block[..take].CopyTo(output.AsSpan(written));
+            written += take;
+        }
+
+        if (bits % 8 != 0)
+        {
+            output[0] &= (byte)((1 << (bits % 8)) - 1);
+        }
+
+        return output;
+    }
 }

@@ -118,12 +118,36 @@ public sealed class CredentialMakerTests
     }
 
     [Fact]
-    public void Make_EccEk_Throws()
+    public void Make_EccEkThenSoftwareActivate_RecoversCredential()
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        TpmPublic ecc = TpmPublic.Parse(SoftwareTpm.EccPublic(key));
+        using var ekKey = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        TpmPublic ek = TpmPublic.Parse(SoftwareTpm.EccPublic(ekKey.ExportParameters(false), 0x000300B2, TpmAlgorithmId.Null, TpmAlgorithmId.Aes));
+        byte[] akName = Vectors.Bytes("tpm2-tools/ak_ecc.name");
+        byte[] credential = RandomNumberGenerator.GetBytes(32);
+        Assert.Empty(KeyRequirements.CheckEndorsementKey(ek));
 
-        Assert.Throws<ArgumentException>(() => CredentialMaker.Make(ecc, Vectors.Bytes("tpm2-tools/ak_ecc.name"), [1]));
+        MadeCredential made = CredentialMaker.Make(ek, akName, credential);
+
+        // ActivateCredential's ECC side (Part 1 §C.6.4): Z = d_ek * Qe, seed = KDFe(nameAlg, Z.x, "IDENTITY", Qe.x, Qek.x).
+        var r = new TpmReader(made.Secret.Span);
+        var point = new TpmReader(r.ReadSized("secret", 200));
+        byte[] qx = point.ReadSized("x", 66).ToArray();
+        byte[] qy = point.ReadSized("y", 66).ToArray();
+        point.EnsureEnd("TPMS_ECC_POINT");
+        using var ephemeral = ECDiffieHellman.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = qx, Y = qy } });
+        byte[] z = ekKey.DeriveRawSecretAgreement(ephemeral.PublicKey);
+        byte[] seed = TpmKdf.KdfE(TpmAlgorithmId.Sha256, z, "IDENTITY"u8, qx, ek.EccX.Span, 256);
+        Assert.Equal(credential, SoftwareEk.ActivateWithSeed(made.CredentialBlob.Span, seed, akName));
+    }
+
+    [Fact]
+    public void KdfE_SingleBlock_IsHashOfCounterZLabelAndParties()
+    {
+        byte[] z = RandomNumberGenerator.GetBytes(32);
+
+        byte[] output = TpmKdf.KdfE(TpmAlgorithmId.Sha256, z, "IDENTITY"u8, [1, 2], [3], 256);
+
+        Assert.Equal(SHA256.HashData([0, 0, 0, 1, .. z, .. "IDENTITY\0"u8, 1, 2, 3]), output);
     }
 
     [Fact]

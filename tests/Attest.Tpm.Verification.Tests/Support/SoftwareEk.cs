@@ -63,7 +63,12 @@ internal sealed class SoftwareEk : IDisposable
         var oaep = new OaepEncoding(new RsaEngine(), new Sha256Digest(), new Sha256Digest(), "IDENTITY\0"u8.ToArray());
         oaep.Init(false, priv);
         byte[] seed = oaep.ProcessBlock(encryptedSeed, 0, encryptedSeed.Length);
+        return ActivateWithSeed(credentialBlob, seed, objectName);
+    }
 
+    /// <summary>The symmetric half of ActivateCredential once the seed is recovered.</summary>
+    public static byte[] ActivateWithSeed(ReadOnlySpan<byte> credentialBlob, byte[] seed, ReadOnlySpan<byte> objectName)
+    {
         var b = new TpmReader(credentialBlob);
         ReadOnlySpan<byte> idObject = b.ReadSized("credentialBlob", 1024);
         b.EnsureEnd("credentialBlob");

@@ -10,15 +10,28 @@ internal static class SoftwareTpm
 {
     public const uint AkAttributes = 0x00050072;
 
-    public static byte[] EccPublic(ECDsa key, uint attributes = AkAttributes, ushort scheme = TpmAlgorithmId.EcDsa)
+    public static byte[] EccPublic(ECDsa key, uint attributes = AkAttributes, ushort scheme = TpmAlgorithmId.EcDsa) =>
+        EccPublic(key.ExportParameters(false), attributes, scheme, TpmAlgorithmId.Null);
+
+    public static byte[] EccPublic(ECParameters p, uint attributes, ushort scheme, ushort symmetric)
     {
-        ECParameters p = key.ExportParameters(false);
-        return new TpmWriter()
-            .UInt16(TpmAlgorithmId.Ecc).UInt16(TpmAlgorithmId.Sha256).UInt32(attributes).Sized([])
-            .UInt16(TpmAlgorithmId.Null)
-            .UInt16(scheme).UInt16(TpmAlgorithmId.Sha256)
-            .UInt16(TpmAlgorithmId.CurveNistP256).UInt16(TpmAlgorithmId.Null)
-            .Sized(p.Q.X).Sized(p.Q.Y).ToArray();
+        var w = new TpmWriter().UInt16(TpmAlgorithmId.Ecc).UInt16(TpmAlgorithmId.Sha256).UInt32(attributes).Sized([]);
+        if (symmetric == TpmAlgorithmId.Null)
+        {
+            w.UInt16(TpmAlgorithmId.Null);
+        }
+        else
+        {
+            w.UInt16(symmetric).UInt16(128).UInt16(TpmAlgorithmId.Cfb);
+        }
+
+        w.UInt16(scheme);
+        if (scheme != TpmAlgorithmId.Null)
+        {
+            w.UInt16(TpmAlgorithmId.Sha256);
+        }
+
+        return w.UInt16(TpmAlgorithmId.CurveNistP256).UInt16(TpmAlgorithmId.Null).Sized(p.Q.X).Sized(p.Q.Y).ToArray();
     }
 
     public static byte[] RsaPublic(RSA key, uint attributes = AkAttributes, ushort scheme = TpmAlgorithmId.RsaSsa, ushort symmetric = TpmAlgorithmId.Null)
