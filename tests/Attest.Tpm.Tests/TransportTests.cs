@@ -45,6 +45,51 @@ public sealed class TransportTests
     }
 
     [Fact]
+    public async Task Device_Fifo_WritesCommandAndReadsFramedResponse()
+    {
+        // A FIFO opened read-write hands back what was written: a 10-byte header that is both a valid command and
+        // a valid success response exercises the device transport's write()/read() path on a real descriptor.
+        string dir = Directory.CreateTempSubdirectory("attest-fifo-").FullName;
+        string fifo = Path.Combine(dir, "tpm");
+        try
+        {
+            (int exit, string output) = await Swtpm.SwtpmInstance.RunAsync("mkfifo", fifo);
+            Assert.True(exit == 0, output);
+            using TpmTransport transport = TpmTransport.Open($"device:{fifo}");
+
+            byte[] response = await transport.ExecuteAsync(SuccessResponse, CancellationToken.None);
+
+            Assert.IsType<DeviceTpmTransport>(transport);
+            Assert.False(transport.HasResourceManager);
+            Assert.Equal(SuccessResponse, response);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Device_ResponseSizeAboveCap_ThrowsTransportException()
+    {
+        string dir = Directory.CreateTempSubdirectory("attest-fifo-").FullName;
+        string fifo = Path.Combine(dir, "tpmrm0");
+        try
+        {
+            (int exit, string output) = await Swtpm.SwtpmInstance.RunAsync("mkfifo", fifo);
+            Assert.True(exit == 0, output);
+            using TpmTransport transport = TpmTransport.Open($"device:{fifo}");
+
+            await Assert.ThrowsAsync<TpmTransportException>(() => transport.ExecuteAsync(Convert.FromHexString("80010001000100000000"), CancellationToken.None));
+            Assert.True(transport.HasResourceManager);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Execute_ResponseSizeAboveCap_ThrowsAndFaultsTheTransport()
     {
         byte[] huge = Convert.FromHexString("8001FFFFFFFF00000000");
