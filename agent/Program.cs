@@ -1,3 +1,3 @@
 using Attest.Agent.Commands;
 
-return await AgentCli.CreateRootCommand().Parse(args).InvokeAsync();
+return await AgentCli.InvokeAsync(args);

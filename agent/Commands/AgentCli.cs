@@ -25,4 +25,23 @@ internal static class AgentCli
         };
         return root;
     }
+
+    /// <summary>Parses and runs a command line; parse errors exit with <see cref="ExitCodes.Usage"/>.</summary>
+    public static async Task<int> InvokeAsync(string[] args, InvocationConfiguration? configuration = null)
+    {
+        configuration ??= new InvocationConfiguration();
+        var parseResult = CreateRootCommand().Parse(args);
+        if (parseResult.Errors.Count > 0 && parseResult.Action is not System.CommandLine.Help.HelpAction)
+        {
+            foreach (var error in parseResult.Errors)
+            {
+                await configuration.Error.WriteLineAsync($"attest-agent: {error.Message}");
+            }
+
+            await configuration.Error.WriteLineAsync("Run 'attest-agent --help' for usage.");
+            return ExitCodes.Usage;
+        }
+
+        return await parseResult.InvokeAsync(configuration);
+    }
 }
