@@ -96,7 +96,7 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
     public async Task Quote_PcrExtendedBetweenReadAndQuote_RequotesWithTheNewValues()
     {
         byte[] measurement = SHA256.HashData("late measurement"u8);
-        var transport = new ExtendBeforeFirstQuote(TpmTransport.Open(fixture.Instance.Tcti), 16, measurement);
+        var transport = new ExtendBeforeQuotes(TpmTransport.Open(fixture.Instance.Tcti), 16, measurement, times: 1);
         await using var tpm = new TpmDevice(transport);
         var attestor = new TpmAttestor(tpm);
         AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0025, Ct);
@@ -105,9 +105,37 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
 
         TpmQuote quote = await attestor.QuoteAsync(ak, new byte[32], selection, Ct);
 
-        Assert.True(transport.Extended);
+        Assert.Equal(1, transport.Extends);
         Assert.Equal(2, quote.Attempts);
         Assert.Equal(SHA256.HashData([.. before, .. measurement]), quote.PcrValues[1].Digest.ToArray());
+        Assert.Equal(SHA256.HashData([.. quote.PcrValues.SelectMany(v => v.Digest.ToArray())]), AttestFields.Parse(quote.Attest.Span).PcrDigest);
+    }
+
+    [Fact]
+    public async Task Quote_PcrMovesBeforeEveryQuote_GivesUpAfterTheConfiguredAttempts()
+    {
+        var transport = new ExtendBeforeQuotes(TpmTransport.Open(fixture.Instance.Tcti), 16, SHA256.HashData("busy"u8), times: int.MaxValue);
+        await using var tpm = new TpmDevice(transport);
+        var attestor = new TpmAttestor(tpm, new TpmAttestorOptions { MaxQuoteAttempts = 3 });
+        AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0028, Ct);
+
+        await Assert.ThrowsAsync<TpmQuoteException>(() => attestor.QuoteAsync(ak, new byte[32], PcrSelection.Sha256(16), Ct));
+
+        Assert.Equal(3, transport.Extends);
+    }
+
+    [Fact]
+    public async Task Quote_TwoBanks_PcrDigestCoversValuesInSelectionOrder()
+    {
+        await using TpmDevice tpm = fixture.Instance.OpenDevice();
+        var attestor = new TpmAttestor(tpm);
+        AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0029, Ct);
+        PcrSelection selection = PcrSelection.Parse("sha256:0-9,17+sha1:0,23");
+
+        TpmQuote quote = await attestor.QuoteAsync(ak, new byte[32], selection, Ct);
+
+        Assert.Equal(13, quote.PcrValues.Count);
+        Assert.Equal([20, 20], quote.PcrValues.Where(v => v.Hash == TpmAlgorithm.Sha1).Select(v => v.Digest.Length));
         Assert.Equal(SHA256.HashData([.. quote.PcrValues.SelectMany(v => v.Digest.ToArray())]), AttestFields.Parse(quote.Attest.Span).PcrDigest);
     }
 
@@ -193,19 +221,23 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
             uint restart = r.ReadUInt32("restartCount");
             byte safe = r.ReadByte("safe");
             ulong firmware = r.ReadUInt64("firmwareVersion");
-            r.ReadUInt32("pcrSelect.count");
-            r.ReadUInt16("hash");
-            r.ReadBytes(r.ReadByte("sizeofSelect"), "pcrSelect");
+            uint banks = r.ReadUInt32("pcrSelect.count");
+            for (uint i = 0; i < banks; i++)
+            {
+                r.ReadUInt16("hash");
+                r.ReadBytes(r.ReadByte("sizeofSelect"), "pcrSelect");
+            }
+
             byte[] digest = r.ReadSized("pcrDigest", 64).ToArray();
             r.EnsureEnd("TPMS_ATTEST");
             return new AttestFields(extra, clock, reset, restart, safe, firmware, digest);
         }
     }
 
-    /// <summary>Passes commands to swtpm, but extends a PCR just before the first Quote reaches it.</summary>
-    private sealed class ExtendBeforeFirstQuote(ITpmTransport inner, int pcr, byte[] digest) : ITpmTransport
+    /// <summary>Passes commands to swtpm, but extends a PCR just before each of the first <c>times</c> Quotes reaches it.</summary>
+    private sealed class ExtendBeforeQuotes(ITpmTransport inner, int pcr, byte[] digest, int times) : ITpmTransport
     {
-        public bool Extended { get; private set; }
+        public int Extends { get; private set; }
 
         public bool HasResourceManager => inner.HasResourceManager;
 
@@ -213,9 +245,9 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
 
         public async Task<byte[]> ExecuteAsync(ReadOnlyMemory<byte> command, CancellationToken cancellationToken)
         {
-            if (!Extended && System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(command.Span[6..]) == (uint)TpmCommandCode.Quote)
+            if (Extends < times && System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(command.Span[6..]) == (uint)TpmCommandCode.Quote)
             {
-                Extended = true;
+                Extends++;
                 await inner.ExecuteAsync(TpmCommands.PcrExtend(pcr, TpmAuth.EmptyPassword, [(TpmAlgorithm.Sha256, digest)]), cancellationToken);
             }
 
