@@ -21,20 +21,28 @@ internal sealed class CanonicalWriter
         "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f\"\\"u8);
 
     private readonly JsonCanonicalizationOptions _options;
-    private readonly PathSegment[] _path;
+    private readonly Segment[] _path;
     private readonly List<Member>?[] _members;
+    private readonly Comparison<Member> _compareKeys;
     private byte[] _buffer;
     private int _length;
     private int _depth;
     private int _totalValues;
     private byte[]? _scratch;
 
+    // Unescaped member names, appended as read; members refer to them by offset so sorting needs no strings.
+    private byte[] _keys;
+    private int _keysLength;
+
     public CanonicalWriter(JsonCanonicalizationOptions options)
     {
         _options = options;
-        _path = new PathSegment[options.MaxDepth + 1];
+        _path = new Segment[options.MaxDepth + 1];
+        Array.Fill(_path, Segment.None);
         _members = new List<Member>?[options.MaxDepth + 1];
+        _compareKeys = CompareKeys;
         _buffer = [];
+        _keys = [];
     }
 
     public bool TryRun(
@@ -95,6 +103,12 @@ internal sealed class CanonicalWriter
         {
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
+            if (_keys.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_keys);
+                _keys = [];
+            }
+
             if (_scratch is not null)
             {
                 ArrayPool<byte>.Shared.Return(_scratch);
@@ -171,26 +185,25 @@ internal sealed class CanonicalWriter
             }
 
             var keyOffset = reader.TokenStartIndex;
-            var key = Encoding.UTF8.GetString(ReadString(ref reader));
-            _path[_depth] = PathSegment.ForMember(key);
+            var (keyStart, keyLength) = StoreKey(ReadString(ref reader));
+            _path[_depth] = Segment.ForKey(keyStart, keyLength);
             ReadNext(ref reader);
             var valueStart = _length;
             WriteValue(ref reader);
-            members.Add(new Member(key, valueStart, _length - valueStart, keyOffset));
+            members.Add(new Member(keyStart, keyLength, valueStart, _length - valueStart, keyOffset));
         }
 
-        // RFC 8785 §3.2.3: sort by the UTF-16 code units of the unescaped names; ordinal string order is exactly that.
-        members.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        members.Sort(_compareKeys);
         for (var i = 1; i < members.Count; i++)
         {
-            if (string.Equals(members[i - 1].Key, members[i].Key, StringComparison.Ordinal))
+            if (CompareKeys(members[i - 1], members[i]) == 0)
             {
-                _path[_depth] = PathSegment.ForMember(members[i].Key);
+                _path[_depth] = Segment.ForKey(members[i].KeyStart, members[i].KeyLength);
                 throw new Failure(
                     JsonCanonicalizationErrorCode.DuplicateKey,
                     BuildPath(),
                     Math.Max(members[i - 1].KeyOffset, members[i].KeyOffset),
-                    $"The member name \"{members[i].Key}\" occurs more than once.");
+                    $"The member name \"{KeyString(members[i].KeyStart, members[i].KeyLength)}\" occurs more than once.");
             }
         }
 
@@ -204,7 +217,7 @@ internal sealed class CanonicalWriter
                 AppendByte((byte)',');
             }
 
-            WriteKey(member.Key);
+            WriteStringCore(_keys.AsSpan(member.KeyStart, member.KeyLength));
             AppendByte((byte)':');
             EnsureCapacity(member.Length);
             _buffer.AsSpan(member.Start, member.Length).CopyTo(_buffer.AsSpan(_length));
@@ -247,7 +260,7 @@ internal sealed class CanonicalWriter
                 AppendByte((byte)',');
             }
 
-            _path[_depth] = PathSegment.ForIndex(count);
+            _path[_depth] = Segment.ForIndex(count);
             WriteValue(ref reader);
             count++;
         }
@@ -329,23 +342,49 @@ internal sealed class CanonicalWriter
         return value;
     }
 
-    private void WriteKey(string key)
+    private (int Start, int Length) StoreKey(ReadOnlySpan<byte> key)
     {
-        var maxBytes = Encoding.UTF8.GetMaxByteCount(key.Length);
-        if (maxBytes <= 512)
+        var required = checked(_keysLength + key.Length);
+        if (required > _keys.Length)
         {
-            Span<byte> utf8 = stackalloc byte[maxBytes];
-            var length = Encoding.UTF8.GetBytes(key, utf8);
-            WriteStringCore(utf8[..length]);
+            var grown = ArrayPool<byte>.Shared.Rent(Math.Max(Math.Max(required, 256), _keys.Length * 2));
+            _keys.AsSpan(0, _keysLength).CopyTo(grown);
+            if (_keys.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_keys);
+            }
+
+            _keys = grown;
         }
-        else
-        {
-            var rented = ArrayPool<byte>.Shared.Rent(maxBytes);
-            var length = Encoding.UTF8.GetBytes(key, rented);
-            WriteStringCore(rented.AsSpan(0, length));
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+
+        key.CopyTo(_keys.AsSpan(_keysLength));
+        var start = _keysLength;
+        _keysLength = required;
+        return (start, key.Length);
     }
+
+    /// <summary>
+    /// RFC 8785 §3.2.3: order by the UTF-16 code units of the unescaped names. UTF-8 byte order is code point order,
+    /// which agrees with UTF-16 order except that U+E000-U+FFFF (lead bytes 0xEE, 0xEF) sort after the supplementary
+    /// planes (lead bytes 0xF0-0xF4, surrogates 0xD800-0xDBFF in UTF-16). In valid UTF-8 two names first differ either
+    /// inside a character (same lead byte, so byte order holds) or at two lead bytes, which are ranked accordingly.
+    /// </summary>
+    private int CompareKeys(Member a, Member b)
+    {
+        var x = _keys.AsSpan(a.KeyStart, a.KeyLength);
+        var y = _keys.AsSpan(b.KeyStart, b.KeyLength);
+        var common = x.CommonPrefixLength(y);
+        if (common == x.Length || common == y.Length)
+        {
+            return x.Length.CompareTo(y.Length);
+        }
+
+        return Utf16Rank(x[common]).CompareTo(Utf16Rank(y[common]));
+    }
+
+    private static int Utf16Rank(byte value) => value is 0xEE or 0xEF ? value + 0x10 : value;
+
+    private string KeyString(int start, int length) => Encoding.UTF8.GetString(_keys, start, length);
 
     private void WriteString(ReadOnlySpan<byte> utf8, long offset)
     {
@@ -415,12 +454,12 @@ internal sealed class CanonicalWriter
         }
 
         _depth++;
-        _path[_depth] = default;
+        _path[_depth] = Segment.None;
     }
 
     private void ExitContainer()
     {
-        _path[_depth] = default;
+        _path[_depth] = Segment.None;
         _depth--;
     }
 
@@ -490,13 +529,31 @@ internal sealed class CanonicalWriter
         var builder = new StringBuilder("$");
         for (var level = 1; level <= _depth && level < _path.Length; level++)
         {
-            _path[level].AppendTo(builder);
+            var segment = _path[level];
+            if (segment.Index >= 0)
+            {
+                PathSegment.ForIndex(segment.Index).AppendTo(builder);
+            }
+            else if (segment.KeyStart >= 0)
+            {
+                PathSegment.ForMember(KeyString(segment.KeyStart, segment.KeyLength)).AppendTo(builder);
+            }
         }
 
         return builder.ToString();
     }
 
-    private readonly record struct Member(string Key, int Start, int Length, long KeyOffset);
+    private readonly record struct Member(int KeyStart, int KeyLength, int Start, int Length, long KeyOffset);
+
+    /// <summary>A path step: a member name (offset into the key buffer) or an array index; neither when unset.</summary>
+    private readonly record struct Segment(int KeyStart, int KeyLength, int Index)
+    {
+        public static Segment None => new(-1, 0, -1);
+
+        public static Segment ForKey(int start, int length) => new(start, length, -1);
+
+        public static Segment ForIndex(int index) => new(-1, 0, index);
+    }
 
     private sealed class Failure(JsonCanonicalizationErrorCode code, string path, long offset, string message)
         : Exception(message)

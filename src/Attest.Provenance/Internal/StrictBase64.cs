@@ -1,14 +1,35 @@
+using System.Buffers;
 using System.Buffers.Text;
 
 namespace Attest.Provenance.Internal;
 
 /// <summary>
-/// RFC 4648 §4 base64 with padding, accepted only in its canonical form (no whitespace, no URL-safe alphabet,
-/// zero pad bits), so one byte string has exactly one accepted text and canonical documents deduplicate exactly.
+/// RFC 4648 §4 base64 with padding, accepted only in its canonical form (no whitespace, no URL-safe alphabet, zero
+/// pad bits per §3.5), so one byte string has exactly one accepted text and canonical documents deduplicate exactly.
 /// </summary>
 internal static class StrictBase64
 {
+    private static readonly SearchValues<byte> Alphabet =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"u8);
+
     public static bool TryDecode(string text, out byte[] bytes)
+    {
+        bytes = [];
+        var ascii = text.Length <= 512 ? stackalloc byte[text.Length] : new byte[text.Length];
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] > 0x7F)
+            {
+                return false;
+            }
+
+            ascii[i] = (byte)text[i];
+        }
+
+        return TryDecode(ascii, out bytes);
+    }
+
+    public static bool TryDecode(ReadOnlySpan<byte> text, out byte[] bytes)
     {
         bytes = [];
         if (text.Length % 4 != 0)
@@ -16,27 +37,21 @@ internal static class StrictBase64
             return false;
         }
 
-        var padding = text.EndsWith("==", StringComparison.Ordinal) ? 2 : text.EndsWith('=') ? 1 : 0;
-        var body = text.AsSpan(0, text.Length - padding);
-        foreach (var c in body)
-        {
-            if (!char.IsAsciiLetterOrDigit(c) && c != '+' && c != '/')
-            {
-                return false;
-            }
-        }
-
-        var decoded = new byte[(text.Length / 4 * 3) - padding];
-        if (!Convert.TryFromBase64String(text, decoded, out var written) || written != decoded.Length)
+        var padding = text.EndsWith("=="u8) ? 2 : text.EndsWith("="u8) ? 1 : 0;
+        var body = text[..^padding];
+        if (body.IndexOfAnyExcept(Alphabet) >= 0)
         {
             return false;
         }
 
-        // Non-zero pad bits decode to the same bytes; re-encoding exposes them.
-        var length = Base64.GetMaxEncodedToUtf8Length(decoded.Length);
-        Span<char> reencoded = length <= 1024 ? stackalloc char[length] : new char[length];
-        if (!Convert.TryToBase64Chars(decoded, reencoded, out var charsWritten) ||
-            !reencoded[..charsWritten].SequenceEqual(text))
+        // RFC 4648 §3.5: the bits of the last character that padding leaves unused must be zero.
+        if ((padding == 1 && (Value(body[^1]) & 0x03) != 0) || (padding == 2 && (Value(body[^1]) & 0x0F) != 0))
+        {
+            return false;
+        }
+
+        var decoded = new byte[(text.Length / 4 * 3) - padding];
+        if (Base64.DecodeFromUtf8(text, decoded, out _, out var written) != OperationStatus.Done || written != decoded.Length)
         {
             return false;
         }
@@ -44,4 +59,13 @@ internal static class StrictBase64
         bytes = decoded;
         return true;
     }
+
+    private static int Value(byte c) => c switch
+    {
+        >= (byte)'A' and <= (byte)'Z' => c - 'A',
+        >= (byte)'a' and <= (byte)'z' => c - 'a' + 26,
+        >= (byte)'0' and <= (byte)'9' => c - '0' + 52,
+        (byte)'+' => 62,
+        _ => 63,
+    };
 }

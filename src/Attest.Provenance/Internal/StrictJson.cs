@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Attest.Provenance.Json;
 
@@ -148,7 +149,25 @@ internal static class StrictJson
     public static byte[] RequiredBase64(
         JsonElement obj, string name, string path, DocumentErrorCode code, int maxEncodedLength, bool allowEmpty)
     {
-        var text = RequiredString(obj, name, path, code, maxEncodedLength, allowEmpty);
+        var value = Required(obj, name, path, code);
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            throw Fail(code, Member(path, name), $"Expected a base64 string, found {Describe(value.ValueKind)}.");
+        }
+
+        // The raw text of a string in a canonical document; base64 never needs escapes, so any escape fails below.
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        var text = raw.Length >= 2 && raw[0] == (byte)'"' ? raw[1..^1] : raw;
+        if (text.Length > maxEncodedLength)
+        {
+            throw Fail(code, Member(path, name), $"The string is {text.Length} characters long; the limit is {maxEncodedLength}.");
+        }
+
+        if (!allowEmpty && text.Length == 0)
+        {
+            throw Fail(code, Member(path, name), "The string is empty.");
+        }
+
         if (!StrictBase64.TryDecode(text, out var bytes))
         {
             throw Fail(code, Member(path, name), "Not canonical RFC 4648 §4 base64 (standard alphabet, padded).");

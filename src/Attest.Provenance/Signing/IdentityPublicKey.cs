@@ -12,8 +12,8 @@ namespace Attest.Provenance.Signing;
 /// <remarks>
 /// <para>Text form (what <c>attest-agent init</c> prints and <c>attest-log builders add</c> takes):
 /// <c>&lt;name&gt;+&lt;keyid&gt;+&lt;base64 of the 32-byte RFC 8032 public key&gt;</c>, for example
-/// <c>hydra-01+6c2f...e1+MCowBQYDK2VwAyEA...</c>. The key id is repeated in the text so a truncated or altered
-/// copy is caught on parse.</para>
+/// <c>hydra-01+e9d44e4f42c0850afcf483f59bcc8e300d2ff3d92274a434ecc9a3a19f2cd371+8Ku3t8S+HPccFa+UaZEG1WMk2OHEgYPi2ybET2k4oao=</c>.
+/// The key id is repeated in the text so a truncated or altered copy is caught on parse.</para>
 /// <para>Key id (the DSSE <c>keyid</c>): lowercase hex of SHA-256 over the 32 raw public-key bytes, 64 characters.
 /// It does not depend on the name.</para>
 /// <para>Names are 1 to 64 characters from <c>[A-Za-z0-9._-]</c>, starting with a letter or digit.</para>
