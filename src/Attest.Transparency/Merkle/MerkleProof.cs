@@ -146,6 +146,126 @@ public static class MerkleProof
     }
 
     /// <summary>
+    /// Verifies that the subtree over leaves <c>[start, end)</c> with hash <paramref name="subtreeHash"/> is part of
+    /// the tree of <paramref name="treeSize"/> leaves with <paramref name="root"/> (subtree consistency proofs of
+    /// Merkle Tree Certificates and transparency-dev/merkle). For <c>start = 0</c> this is exactly
+    /// <see cref="VerifyConsistency"/> from <c>end</c>; an empty subtree (<c>start = end</c>) must have the empty root
+    /// and an empty proof, mirroring the policy for consistency from size 0.
+    /// </summary>
+    /// <param name="start">The subtree's first leaf.</param>
+    /// <param name="end">One past the subtree's last leaf.</param>
+    /// <param name="treeSize">The tree size.</param>
+    /// <param name="subtreeHash">The claimed hash of the subtree.</param>
+    /// <param name="root">The claimed root of the tree.</param>
+    /// <param name="proof">The proof, as planned by <see cref="ProofPlan.ForSubtreeConsistency"/>.</param>
+    /// <remarks>
+    /// For <c>start &gt; 0</c> the proof's shape (the leaf range each hash covers) is derived from
+    /// <c>(start, end, treeSize)</c> as in generation, every hash is bound to its range, and both the subtree hash
+    /// (when the proof must supply it) and the root are recomputed from exactly those ranges.
+    /// </remarks>
+    public static ProofVerdict VerifySubtreeConsistency(long start, long end, long treeSize, in MerkleHash subtreeHash, in MerkleHash root, ReadOnlySpan<MerkleHash> proof)
+    {
+        if (start < 0 || end < 0 || treeSize < 0)
+        {
+            return new ProofVerdict(ProofFailure.NegativeValue);
+        }
+
+        if (end > treeSize)
+        {
+            return new ProofVerdict(ProofFailure.SizesOutOfOrder);
+        }
+
+        if (start == end)
+        {
+            if (!proof.IsEmpty)
+            {
+                return new ProofVerdict(ProofFailure.ProofTooLong);
+            }
+
+            if (subtreeHash != TreeHasher.EmptyRoot)
+            {
+                return new ProofVerdict(ProofFailure.WrongFirstRoot);
+            }
+
+            return treeSize == 0 && root != TreeHasher.EmptyRoot ? new ProofVerdict(ProofFailure.WrongRoot) : ProofVerdict.Valid;
+        }
+
+        if (start > end || ((ulong)start & (BitOperations.RoundUpToPowerOf2((ulong)(end - start)) - 1)) != 0)
+        {
+            return new ProofVerdict(ProofFailure.InvalidSubtree);
+        }
+
+        if (start == 0)
+        {
+            return VerifyConsistency(end, treeSize, subtreeHash, root, proof);
+        }
+
+        var ranges = ProofPlan.SubtreeConsistencyRanges(start, end, treeSize, out var derived);
+        if (proof.Length != ranges.Count)
+        {
+            return new ProofVerdict(proof.Length < ranges.Count ? ProofFailure.ProofTooShort : ProofFailure.ProofTooLong);
+        }
+
+        var known = new Dictionary<(long, long), MerkleHash>(ranges.Count + 1);
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            known[ranges[i]] = proof[i];
+        }
+
+        if (derived)
+        {
+            if (!TryEvaluate(start, end, known, out var computed))
+            {
+                return new ProofVerdict(ProofFailure.ProofTooShort);
+            }
+
+            if (computed != subtreeHash)
+            {
+                return new ProofVerdict(ProofFailure.WrongFirstRoot);
+            }
+        }
+        else
+        {
+            known[(start, end)] = subtreeHash;
+        }
+
+        if (!TryEvaluate(0, treeSize, known, out var computedRoot))
+        {
+            return new ProofVerdict(ProofFailure.ProofTooShort);
+        }
+
+        return computedRoot == root ? ProofVerdict.Valid : new ProofVerdict(ProofFailure.WrongRoot);
+    }
+
+    /// <summary>Convenience form of <see cref="VerifySubtreeConsistency"/>.</summary>
+    /// <returns><see langword="true"/> when the proof verifies.</returns>
+    public static bool IsValidSubtreeConsistency(long start, long end, long treeSize, in MerkleHash subtreeHash, in MerkleHash root, ReadOnlySpan<MerkleHash> proof) =>
+        VerifySubtreeConsistency(start, end, treeSize, subtreeHash, root, proof).IsValid;
+
+    // MTH(D[lo:hi]) from the hashes of known ranges, splitting as RFC 9162 §2.1.1 does.
+    private static bool TryEvaluate(long lo, long hi, Dictionary<(long, long), MerkleHash> known, out MerkleHash hash)
+    {
+        if (known.TryGetValue((lo, hi), out hash))
+        {
+            return true;
+        }
+
+        if (hi - lo < 2)
+        {
+            return false;
+        }
+
+        var k = Internal.TreeMath.SplitPoint(hi - lo);
+        if (!TryEvaluate(lo, lo + k, known, out var left) || !TryEvaluate(lo + k, hi, known, out var right))
+        {
+            return false;
+        }
+
+        hash = TreeHasher.HashChildren(left, right);
+        return true;
+    }
+
+    /// <summary>
     /// Verifies that the tree of <paramref name="size2"/> leaves with <paramref name="root2"/> extends the tree of
     /// <paramref name="size1"/> leaves with <paramref name="root1"/> (RFC 9162 §2.1.4.2, with the policy in the remarks of <see cref="MerkleProof"/>).
     /// </summary>

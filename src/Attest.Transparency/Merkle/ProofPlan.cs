@@ -64,6 +64,118 @@ public sealed class ProofPlan
         return builder.Build(reverse: true);
     }
 
+    /// <summary>
+    /// Plans the inclusion proof of leaf <paramref name="index"/> in the subtree over leaves <c>[start, end)</c>
+    /// (verified by <see cref="MerkleProof.VerifySubtreeInclusion"/>).
+    /// </summary>
+    /// <param name="index">The leaf index, in <c>[start, end)</c>.</param>
+    /// <param name="start">The subtree's first leaf, a multiple of <c>end − start</c> rounded up to a power of two.</param>
+    /// <param name="end">One past the subtree's last leaf.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The subtree is invalid or the index is outside it.</exception>
+    public static ProofPlan ForSubtreeInclusion(long index, long start, long end)
+    {
+        CheckSubtree(start, end);
+        if (index < start || index >= end)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(index), $"Leaf index {index} is not in the subtree [{start}, {end}).");
+        }
+
+        var builder = new Builder();
+        long lo = start, hi = end;
+        while (hi - lo > 1)
+        {
+            var k = TreeMath.SplitPoint(hi - lo);
+            if (index < lo + k)
+            {
+                builder.AddRange(lo + k, hi);
+                hi = lo + k;
+            }
+            else
+            {
+                builder.AddRange(lo, lo + k);
+                lo += k;
+            }
+        }
+
+        return builder.Build(reverse: true);
+    }
+
+    /// <summary>
+    /// Plans the consistency proof between the subtree over leaves <c>[start, end)</c> and the tree of
+    /// <paramref name="treeSize"/> leaves (verified by <see cref="MerkleProof.VerifySubtreeConsistency"/>). For
+    /// <c>start = 0</c> this is the RFC 9162 consistency proof from <c>end</c> to <paramref name="treeSize"/>.
+    /// </summary>
+    /// <param name="start">The subtree's first leaf, a multiple of <c>end − start</c> rounded up to a power of two.</param>
+    /// <param name="end">One past the subtree's last leaf, at most <paramref name="treeSize"/>.</param>
+    /// <param name="treeSize">The tree size.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The subtree is invalid or not inside the tree.</exception>
+    public static ProofPlan ForSubtreeConsistency(long start, long end, long treeSize)
+    {
+        CheckSubtree(start, end);
+        if (end > treeSize)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(end), $"The subtree [{start}, {end}) is not inside a tree of size {treeSize}.");
+        }
+
+        var builder = new Builder();
+        foreach (var (lo, hi) in SubtreeConsistencyRanges(start, end, treeSize, out _))
+        {
+            builder.AddRange(lo, hi);
+        }
+
+        return builder.Build(reverse: false);
+    }
+
+    /// <summary>
+    /// The leaf ranges whose hashes form the subtree consistency proof, in proof order:
+    /// SUBTREE_SUBPROOF(start, end, D[0:n], true) unrolled, the generalisation of RFC 9162 §2.1.4.1's SUBPROOF.
+    /// <paramref name="derived"/> says whether the subtree hash must be recomputed from the proof (the "b = false" case).
+    /// </summary>
+    internal static List<(long Lo, long Hi)> SubtreeConsistencyRanges(long start, long end, long treeSize, out bool derived)
+    {
+        var ranges = new List<(long Lo, long Hi)>(64);
+        long lo = 0, hi = treeSize;
+        derived = false;
+        while (!(lo == start && hi == end))
+        {
+            var k = TreeMath.SplitPoint(hi - lo);
+            if (end <= lo + k)
+            {
+                ranges.Add((lo + k, hi));
+                hi = lo + k;
+            }
+            else if (start >= lo + k)
+            {
+                ranges.Add((lo, lo + k));
+                lo += k;
+            }
+            else
+            {
+                // start < lo + k < end: for a valid subtree this means start == lo, as in RFC 9162's m > k case.
+                ranges.Add((lo, lo + k));
+                lo += k;
+                start = lo;
+                derived = true;
+            }
+        }
+
+        if (derived)
+        {
+            ranges.Add((lo, hi));
+        }
+
+        ranges.Reverse();
+        return ranges;
+    }
+
+    private static void CheckSubtree(long start, long end)
+    {
+        if (start < 0 || start >= end || ((ulong)start & (BitOperations.RoundUpToPowerOf2((ulong)(end - start)) - 1)) != 0)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(start), $"[{start}, {end}) is not a valid subtree.");
+        }
+    }
+
     /// <summary>Plans the consistency proof from size <paramref name="size1"/> to <paramref name="size2"/> (RFC 9162 §2.1.4.1).</summary>
     /// <param name="size1">The older size, at most <paramref name="size2"/>. Sizes 0 and equal sizes give an empty proof.</param>
     /// <param name="size2">The newer size.</param>

@@ -9,12 +9,10 @@ namespace Attest.Transparency.Tests.Merkle;
 /// with the reason, and the test asserts our result there instead.
 /// </summary>
 /// <remarks>
-/// The <c>subtree*</c> vectors are for proofs about subtrees <c>[start, end)</c> (Merkle Tree Certificates).
-/// Subtree inclusion is an RFC 9162 inclusion proof inside the subtree, so it is implemented
-/// (<see cref="MerkleProof.VerifySubtreeInclusion"/>) and every case runs. Subtree consistency for <c>start &gt; 0</c>
-/// is not implemented: no c2sp.org protocol Attest speaks (tlog-tiles, tlog-proof, tlog-witness) uses it, and the
-/// vectors have no valid case with <c>start &gt; 0</c> to check an implementation against. The cases with
-/// <c>start = 0</c> are ordinary consistency proofs from <c>end</c> to <c>size</c> and run as such.
+/// The <c>subtree*</c> vectors are for proofs about subtrees <c>[start, end)</c> (Merkle Tree Certificates); every
+/// case runs against <see cref="MerkleProof.VerifySubtreeInclusion"/> and <see cref="MerkleProof.VerifySubtreeConsistency"/>.
+/// The subtree consistency vectors have no valid case with <c>start &gt; 0</c>, so that path is checked here only for
+/// rejections; ProofPropertyTests checks it against the naive SUBTREE_SUBPROOF recursion.
 /// </remarks>
 public sealed class MerkleVectorTests
 {
@@ -28,6 +26,8 @@ public sealed class MerkleVectorTests
             "The roots are 12-byte placeholders; a MerkleHash is exactly 32 bytes, so we reject them when parsing where transparency-dev only compares bytes.",
         ["subtreeconsistency/additional/sizes-are-equal-one-and-proof-is-empty.json"] =
             "The roots are 12-byte placeholders, rejected when parsing (as above).",
+        ["subtreeconsistency/additional/subtree-is-empty-sizes-are-equal-one-subtree-root-valid-tree-root-random-proof-is-empty.json"] =
+            "The tree root is a 12-byte placeholder, rejected when parsing; with a 32-byte random root we accept an empty subtree as transparency-dev does (see subtree-is-empty-subtree-root-valid-tree-root-random-proof-is-empty.json).",
         ["subtreeconsistency/additional/subtree-is-empty-sizes-are-equal-zero-subtree-root-valid-tree-root-random-proof-is-empty.json"] =
             "root2 claims to be the root of a size-0 tree but is not the empty root (and is a 12-byte placeholder); we reject a wrong root for a known-empty tree, transparency-dev ignores it.",
     };
@@ -40,21 +40,7 @@ public sealed class MerkleVectorTests
 
     public static TheoryData<string> SubtreeInclusionCases() => Cases("subtreeinclusion");
 
-    /// <summary>Subtree consistency cases over a prefix [0, end): the only ones with a plain RFC 9162 meaning.</summary>
-    public static TheoryData<string> SubtreeConsistencyCases()
-    {
-        var data = new TheoryData<string>();
-        foreach (var name in Cases("subtreeconsistency"))
-        {
-            using var doc = Load(name);
-            if (doc.RootElement.GetProperty("start").GetInt64() == 0)
-            {
-                data.Add(name);
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<string> SubtreeConsistencyCases() => Cases("subtreeconsistency");
 
     [Fact]
     public void Vectors_AllFolders_ArePresent()
@@ -117,18 +103,18 @@ public sealed class MerkleVectorTests
 
     [Theory]
     [MemberData(nameof(SubtreeConsistencyCases))]
-    public void VerifyConsistency_WholePrefixSubtreeVector_MatchesExpectation(string name)
+    public void VerifySubtreeConsistency_TransparencyDevVector_MatchesExpectation(string name)
     {
-        // A subtree [0, end) is the tree of size end, so its consistency proof is an RFC 9162 one from end to size.
         using var doc = Load(name);
         var root = doc.RootElement;
         var wantErr = root.GetProperty("wantErr").GetBoolean();
-        var accepted = TryParseHash(root.GetProperty("root1"), out var root1)
-            && TryParseHash(root.GetProperty("root2"), out var root2)
+        var accepted = TryParseHash(root.GetProperty("root1"), out var subtreeRoot)
+            && TryParseHash(root.GetProperty("root2"), out var treeRoot)
             && TryParseProof(root.GetProperty("proof"), out var proof)
-            && root.GetProperty("end").TryGetInt64(out var size1)
-            && root.GetProperty("size").TryGetInt64(out var size2)
-            && MerkleProof.VerifyConsistency(size1, size2, root1, root2, proof).IsValid;
+            && root.GetProperty("start").TryGetInt64(out var start)
+            && root.GetProperty("end").TryGetInt64(out var end)
+            && root.GetProperty("size").TryGetInt64(out var size)
+            && MerkleProof.VerifySubtreeConsistency(start, end, size, subtreeRoot, treeRoot, proof).IsValid;
 
         AssertMatches(name, wantErr, accepted);
     }

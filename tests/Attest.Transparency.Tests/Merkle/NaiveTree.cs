@@ -81,6 +81,38 @@ internal static class NaiveTree
         }
     }
 
+    // Subtree consistency (Merkle Tree Certificates): SUBTREE_SUBPROOF(start, end, D[n], true), the recursion that
+    // generalises RFC 9162's SUBPROOF to a subtree [start, end) that need not start at 0.
+    public static List<byte[]> SubtreeProof(int start, int end, ReadOnlySpan<byte[]> leaves) => SubtreeSubProof(start, end, leaves, true);
+
+    private static List<byte[]> SubtreeSubProof(int start, int end, ReadOnlySpan<byte[]> leaves, bool b)
+    {
+        if (start == 0 && end == leaves.Length)
+        {
+            return b ? [] : [Mth(leaves)];
+        }
+
+        var k = Split(leaves.Length);
+        List<byte[]> proof;
+        if (end <= k)
+        {
+            proof = SubtreeSubProof(start, end, leaves[..k], b);
+            proof.Add(Mth(leaves[k..]));
+        }
+        else if (start >= k)
+        {
+            proof = SubtreeSubProof(start - k, end - k, leaves[k..], b);
+            proof.Add(Mth(leaves[..k]));
+        }
+        else
+        {
+            proof = SubtreeSubProof(0, end - k, leaves[k..], false);
+            proof.Add(Mth(leaves[..k]));
+        }
+
+        return proof;
+    }
+
     // The largest power of two smaller than n.
     private static int Split(int n)
     {
