@@ -48,7 +48,21 @@ public sealed record AkBinding(
     string BuilderKeyId, DateTimeOffset EnrolledAt)
 {
     /// <summary>Imports the AK for quote verification (qualified names of the endorsement hierarchy under this EK).</summary>
-    public AttestationKey CreateAttestationKey() => AttestationKey.Create(TpmPublic.ParseSized(AkPublic.Span), EkName.Span);
+    /// <exception cref="ArgumentException">The stored AK public area is malformed or cannot be imported.</exception>
+    public AttestationKey CreateAttestationKey()
+    {
+        TpmPublic ak;
+        try
+        {
+            ak = TpmPublic.ParseSized(AkPublic.Span);
+        }
+        catch (TpmFormatException e)
+        {
+            throw new ArgumentException($"The binding's AK public area is malformed: {e.Message}", nameof(AkPublic), e);
+        }
+
+        return AttestationKey.Create(ak, EkName.Span);
+    }
 }
 
 /// <summary>Why an enrollment step failed.</summary>
