@@ -22,6 +22,13 @@ public sealed record TpmAttestorOptions
 
     /// <summary>Authorization of the owner hierarchy, used by EvictControl and to read EK certificates.</summary>
     public TpmAuth OwnerAuth { get; init; } = TpmAuth.EmptyPassword;
+
+    /// <summary>
+    /// Read EK certificates with owner authorization (TPMA_NV_OWNERREAD, the default, as tpm2-tools does) or, when
+    /// false, with the index's own empty authValue (TPMA_NV_AUTHREAD): useful where the owner password is set and
+    /// not known to the agent.
+    /// </summary>
+    public bool ReadEkCertificateAsOwner { get; init; } = true;
 }
 
 /// <summary>
@@ -77,7 +84,9 @@ public sealed class TpmAttestor
     {
         try
         {
-            return await _tpm.NvReadAllAsync(nvIndex, TpmHandles.Owner, _options.OwnerAuth, cancellationToken).ConfigureAwait(false);
+            return _options.ReadEkCertificateAsOwner
+                ? await _tpm.NvReadAllAsync(nvIndex, TpmHandles.Owner, _options.OwnerAuth, cancellationToken).ConfigureAwait(false)
+                : await _tpm.NvReadAllAsync(nvIndex, nvIndex, TpmAuth.EmptyPassword, cancellationToken).ConfigureAwait(false);
         }
         catch (TpmException ex) when (ex.Command == TpmCommandCode.NvReadPublic && ex.ResponseCode.BaseCode == TpmResponseCode.Handle)
         {

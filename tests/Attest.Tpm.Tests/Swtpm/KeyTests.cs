@@ -28,6 +28,31 @@ public sealed class KeyTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixture>
     }
 
     [Fact]
+    public async Task ReadEkCertificate_WithIndexAuthInsteadOfOwner_ReadsTheSameCertificate()
+    {
+        await using TpmDevice tpm = fixture.Instance.OpenDevice();
+
+        byte[]? asOwner = await new TpmAttestor(tpm).ReadEkCertificateAsync(TpmHandles.EkCertificateRsa2048, Ct);
+        byte[]? asIndex = await new TpmAttestor(tpm, new TpmAttestorOptions { ReadEkCertificateAsOwner = false })
+            .ReadEkCertificateAsync(TpmHandles.EkCertificateRsa2048, Ct);
+
+        Assert.NotNull(asOwner);
+        Assert.Equal(asOwner, asIndex);
+    }
+
+    [Fact]
+    public async Task ReadEkCertificate_WrongOwnerPassword_ThrowsAuthFailureOnSession1()
+    {
+        await using TpmDevice tpm = fixture.Instance.OpenDevice();
+        var attestor = new TpmAttestor(tpm, new TpmAttestorOptions { OwnerAuth = TpmAuth.Password("wrong"u8) });
+
+        TpmException ex = await Assert.ThrowsAsync<TpmException>(() => attestor.ReadEkCertificateAsync(TpmHandles.EkCertificateRsa2048, Ct));
+
+        Assert.Equal(TpmCommandCode.NvRead, ex.Command);
+        Assert.Equal(1, ex.ResponseCode.SessionNumber);
+    }
+
+    [Fact]
     public async Task GetEndorsementKey_EccTemplate_IsP256WithTemplateAttributesAndNoCertificateOnSwtpm()
     {
         await using TpmDevice tpm = fixture.Instance.OpenDevice();
