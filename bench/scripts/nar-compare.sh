@@ -22,18 +22,36 @@ if [[ ! -d "$work/sdk" ]]; then
   cp -a "$sdk_src" "$work/sdk.tmp" && mv "$work/sdk.tmp" "$work/sdk"
 fi
 
-dotnet build -c Release "$repo/bench/Attest.Benchmarks" -v quiet -nologo > /dev/null
-ours="$repo/bench/Attest.Benchmarks/bin/Release/net10.0/Attest.Benchmarks"
+# Build into the work folder so concurrent builds of the benchmark project elsewhere do not interfere; retry
+# once if a shared obj/ file is momentarily locked.
+build() { dotnet build -c Release "$repo/bench/Attest.Benchmarks" -o "$work/bin" -v quiet -nologo > "$work/build.log" 2>&1; }
+if ! build && ! { sleep 10; build; }; then
+  cat "$work/build.log" >&2
+  exit 1
+fi
+ours="$work/bin/Attest.Benchmarks"
 
-now() { date +%s.%N; }
-gbps() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.3f", b / s / 1e9 }'; }
+gbps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.3f", b / s / 1e9; else print "-" }'; }
+
+# measure LABEL CMD...: wall, user and system seconds of CMD and its children (bash's time keyword).
+measure() {
+  local label=$1; shift
+  local TIMEFORMAT='%R %U %S' timing
+  timing=$( { time "$@" > /dev/null 2>&1; } 2>&1 )
+  read -r wall user sys <<< "$timing"
+  cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.3f", u + s }')
+  echo "| $target | $label | $run | $wall | $(gbps "$nar_size" "$wall") | $cpu | $(gbps "$nar_size" "$cpu") |"
+}
 
 echo "# NAR hashing: ours vs Nix"
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nix --version)"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-printf '| tree | tool | run | seconds | GB/s |\n|---|---|---|---|---|\n'
+echo "Wall GB/s = NAR bytes / wall seconds. CPU = user + system seconds of the tool and its children; under"
+echo "contention from other processes CPU seconds (GB per CPU-second) compare the work each tool does."
+echo
+printf '| tree | tool | run | wall s | GB/s | CPU s | GB/CPU-s |\n|---|---|---|---|---|---|---|\n'
 
 for target in large.bin sdk; do
   path="$work/$target"
@@ -48,20 +66,13 @@ for target in large.bin sdk; do
   fi
 
   for run in $(seq 1 "$runs"); do
-    t0=$(now); "${nixcmd[@]}" hash path --type sha256 "$path" > /dev/null; t1=$(now)
-    s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-    echo "| $target | nix hash path | $run | $s | $(gbps "$nar_size" "$s") |"
-
-    t0=$(now); nix-store --dump "$path" | sha256sum > /dev/null; t1=$(now)
-    s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-    echo "| $target | nix-store --dump \\| sha256sum | $run | $s | $(gbps "$nar_size" "$s") |"
-
-    t0=$(now); read -r _ _ inproc _ < <("$ours" nar-hash "$path"); t1=$(now)
-    s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-    echo "| $target | ours (process, incl. .NET start) | $run | $s | $(gbps "$nar_size" "$s") |"
-    echo "| $target | ours (in-process hashing) | $run | $inproc | $(gbps "$nar_size" "$inproc") |"
+    measure "nix hash path" "${nixcmd[@]}" hash path --type sha256 "$path"
+    measure "nix-store --dump \\| sha256sum" sh -c 'nix-store --dump "$1" | sha256sum' sh "$path"
+    measure "ours (whole process)" "$ours" nar-hash "$path"
+    read -r _ _ inproc _ < <("$ours" nar-hash "$path")
+    echo "| $target | ours (in-process hashing only) | $run | $inproc | $(gbps "$nar_size" "$inproc") | | |"
   done
-  echo "| $target | NAR size $nar_size bytes, hash $our_hash | | | |"
+  echo "| $target | NAR size $nar_size bytes, hash $our_hash | | | | | |"
 done
 echo
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -8,6 +8,10 @@ namespace Attest.Nix.Internal;
 /// </summary>
 internal sealed class NarBlockRing : IDisposable
 {
+    // One set of blocks is kept between walks (the hook hashes several outputs in a row), so repeated hashing does
+    // not allocate megabytes of pinned memory each time; concurrent walks simply allocate their own.
+    private static byte[][]? _cachedBlocks;
+
     private readonly byte[][] _blocks;
     private readonly int[] _lengths;
     private readonly SemaphoreSlim _free;
@@ -19,10 +23,18 @@ internal sealed class NarBlockRing : IDisposable
 
     public NarBlockRing(int blockCount, int blockSize)
     {
-        _blocks = new byte[blockCount][];
-        for (var i = 0; i < blockCount; i++)
+        var cached = Interlocked.Exchange(ref _cachedBlocks, null);
+        if (cached is not null && cached.Length == blockCount && cached[0].Length == blockSize)
         {
-            _blocks[i] = GC.AllocateUninitializedArray<byte>(blockSize, pinned: true);
+            _blocks = cached;
+        }
+        else
+        {
+            _blocks = new byte[blockCount][];
+            for (var i = 0; i < blockCount; i++)
+            {
+                _blocks[i] = GC.AllocateUninitializedArray<byte>(blockSize, pinned: true);
+            }
         }
 
         _lengths = new int[blockCount];
@@ -78,10 +90,12 @@ internal sealed class NarBlockRing : IDisposable
         _free.Release();
     }
 
+    /// <summary>Releases the semaphores and offers the blocks for reuse; call only after both sides have stopped.</summary>
     public void Dispose()
     {
         _free.Dispose();
         _filled.Dispose();
+        Interlocked.CompareExchange(ref _cachedBlocks, _blocks, null);
     }
 
     private bool Next(out ArraySegment<byte> block)

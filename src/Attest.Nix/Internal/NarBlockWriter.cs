@@ -26,6 +26,7 @@ internal sealed unsafe class NarBlockWriter
     /// <summary>Total bytes written so far.</summary>
     public long Length { get; private set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Write(ReadOnlySpan<byte> data)
     {
         while (!data.IsEmpty)
@@ -45,6 +46,7 @@ internal sealed unsafe class NarBlockWriter
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void WriteUInt64(ulong value)
     {
         Span<byte> bytes = stackalloc byte[8];
@@ -53,6 +55,7 @@ internal sealed unsafe class NarBlockWriter
     }
 
     /// <summary>Writes <c>str(s)</c>: length, bytes, zero padding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void WriteString(ReadOnlySpan<byte> value)
     {
         WriteUInt64((ulong)value.Length);
@@ -63,6 +66,7 @@ internal sealed unsafe class NarBlockWriter
     public void WritePadding(long contentLength) => Write(Zeros.AsSpan(0, NarTokens.Padding(contentLength)));
 
     /// <summary>Free space in the current block for a direct read; flushes first if the block is full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public byte* GetSpace(out int space)
     {
         if (_position == _block.Length)

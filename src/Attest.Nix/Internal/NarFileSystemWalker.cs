@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Attest.Nix.Nar;
@@ -10,6 +11,11 @@ namespace Attest.Nix.Internal;
 /// sorted bytewise, regular files are executable when the owner may execute them (<c>S_IXUSR</c>), and anything that
 /// is not a regular file, directory or symlink is refused.
 /// </summary>
+/// <remarks>
+/// The per-file methods are marked <see cref="MethodImplOptions.AggressiveOptimization"/>: a walk runs once per
+/// process (the agent hook, <c>nar-hash</c>), so thousands of files would otherwise go through unoptimised tier-0
+/// code before tiered compilation caught up.
+/// </remarks>
 internal sealed unsafe class NarFileSystemWalker
 {
     private const int DentsBufferSize = 64 * 1024;
@@ -65,6 +71,7 @@ internal sealed unsafe class NarFileSystemWalker
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DumpChild(int directoryFd, int entryIndex)
     {
         var entry = _entries[entryIndex];
@@ -104,6 +111,7 @@ internal sealed unsafe class NarFileSystemWalker
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DumpRegular(int directoryFd, byte* name)
     {
         _cancellationToken.ThrowIfCancellationRequested();
@@ -199,6 +207,7 @@ internal sealed unsafe class NarFileSystemWalker
         return fd >= 0 ? fd : throw Failure("open the directory", Marshal.GetLastPInvokeError());
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void DumpDirectory(int fd)
     {
         try
@@ -240,6 +249,7 @@ internal sealed unsafe class NarFileSystemWalker
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void List(int fd)
     {
         fixed (byte* buffer = _dents)
@@ -284,6 +294,7 @@ internal sealed unsafe class NarFileSystemWalker
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Add(ReadOnlySpan<byte> name, byte type)
     {
         if (_entryCount == _entries.Length)

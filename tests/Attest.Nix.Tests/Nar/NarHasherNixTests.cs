@@ -98,6 +98,25 @@ public sealed class NarHasherNixTests
     }
 
     [Fact]
+    public void HashPath_ConcurrentAndRepeatedCalls_AllMatchNix()
+    {
+        using var temp = new TempDirectory();
+        var root = temp.Combine("tree");
+        TreeBuilder.BuildMixedTree(root);
+        TreeBuilder.WriteLargeFile(Path.Combine(root, "blocks.bin"), (3L << 20) + 77, seed: 3);
+        var (expectedHex, expectedLength) = NixCli.HashOutput("nix-store", "--dump", root);
+
+        var results = new NarHashResult[12];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => results[i] = NarHasher.HashPath(root));
+
+        Assert.All(results, r =>
+        {
+            Assert.Equal(expectedHex, r.Hash.ToHex());
+            Assert.Equal(expectedLength, r.Size);
+        });
+    }
+
+    [Fact]
     public void HashPath_SymlinkRoot_IsNotFollowed()
     {
         using var temp = new TempDirectory();
