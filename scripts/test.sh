@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Real parts the tests drive: Nix builds, a software TPM and tpm2-tools to cross-check, busybox for the chroot
 # store's sandboxed /bin/sh, Chromium for the HTML report.
-packages=(nix-bin swtpm swtpm-tools tpm2-tools busybox-static)
+packages=(nix-bin swtpm swtpm-tools tpm2-tools busybox-static chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
