@@ -30,7 +30,8 @@ public sealed class ParserPropertyTests
 
     /// <summary>A mutation: overwrite up to three bytes, then optionally truncate or extend.</summary>
     internal static Gen<Func<byte[], byte[]>> Mutation() =>
-        from edits in Gen.ArrayOf(Gen.Zip(Gen.Choose(0, int.MaxValue), ArbMap.Default.GeneratorFor<byte>()), Gen.Choose(0, 3).Sample(1)[0])
+        from count in Gen.Choose(0, 3)
+        from edits in Gen.ArrayOf(Gen.Zip(Gen.Choose(0, int.MaxValue), ArbMap.Default.GeneratorFor<byte>()), count)
         from cut in Gen.Choose(-40, 4)
         select (Func<byte[], byte[]>)(input =>
         {
