@@ -140,6 +140,35 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
     }
 
     [Fact]
+    public async Task Quote_AfterTpmReset_CarriesIncrementedResetCountAndPersistentAkSurvives()
+    {
+        await using SwtpmInstance swtpm = await SwtpmInstance.StartAsync();
+        AttestFields before;
+        await using (TpmDevice tpm = swtpm.OpenDevice())
+        {
+            Assert.True(await tpm.EnsureStartedAsync(Ct));
+            var attestor = new TpmAttestor(tpm);
+            AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, TpmHandles.DefaultPersistentAk, Ct);
+            before = AttestFields.Parse((await attestor.QuoteAsync(ak, new byte[32], null, Ct)).Attest.Span);
+        }
+
+        // swtpm's control channel: CMD_INIT power-cycles the TPM (a TPM Reset once Startup(CLEAR) follows).
+        (int exit, string output) = await SwtpmInstance.RunAsync("swtpm_ioctl", "--tcp", $"127.0.0.1:{swtpm.ControlPort}", "-i");
+        Assert.True(exit == 0, output);
+
+        await using (TpmDevice tpm = swtpm.OpenDevice())
+        {
+            Assert.True(await tpm.EnsureStartedAsync(Ct));
+            var attestor = new TpmAttestor(tpm);
+            AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, TpmHandles.DefaultPersistentAk, Ct);
+            AttestFields after = AttestFields.Parse((await attestor.QuoteAsync(ak, new byte[32], null, Ct)).Attest.Span);
+
+            Assert.Equal(before.ResetCount + 1, after.ResetCount);
+            Assert.Equal(0u, after.RestartCount);
+        }
+    }
+
+    [Fact]
     public async Task Quote_EventLogFile_AttachedUpToTheCap()
     {
         string log = Path.GetTempFileName();
