@@ -25,13 +25,14 @@ public sealed partial class LogEngine
             }
 
             var empty = new TileWriter();
+            var first = new Checkpoint(options.Origin, 0, empty.ComputeRoot()).Sign(signer);
             using (var batch = store.CreateBatch())
             {
                 batch.PutMeta(TreeMetaKey, empty.TreeState.Serialize());
+                batch.PutMeta(CheckpointMetaKey, first.ToBytes());
                 store.Commit(batch);
             }
 
-            var first = SignAndStore(store, options, signer, new TreeHead(0, empty.ComputeRoot()));
             return (empty, first);
         }
 

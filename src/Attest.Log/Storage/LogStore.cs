@@ -22,6 +22,7 @@ public sealed class LogStore : IDisposable
 
     private readonly RocksDb _db;
     private readonly WriteOptions _synced;
+    private readonly WriteOptions _unsynced = new WriteOptions().SetSync(false);
     private bool _disposed;
 
     private LogStore(RocksDb db, string directory)
@@ -124,12 +125,19 @@ public sealed class LogStore : IDisposable
     /// <summary>A metadata value (tree state, checkpoints), or null.</summary>
     public byte[]? GetMeta(string name) => _db.Get(StoreKeys.Meta(name), Meta);
 
-    /// <summary>Writes one metadata value on its own, synced (used for the signed checkpoint).</summary>
+    /// <summary>Writes one metadata value on its own, synced.</summary>
     public void PutMetaSynced(string name, byte[] value)
     {
         using var batch = CreateBatch();
         batch.PutMeta(name, value);
         Commit(batch);
+    }
+
+    /// <summary>Writes one metadata value on its own without waiting for the disk (a later synced write or a clean close flushes it).</summary>
+    public void PutMeta(string name, byte[] value)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _db.Put(StoreKeys.Meta(name), value, Meta, _unsynced);
     }
 
     /// <summary>Up to <paramref name="limit"/> entry indexes with this search value, in increasing order, after <paramref name="afterIndex"/>.</summary>
