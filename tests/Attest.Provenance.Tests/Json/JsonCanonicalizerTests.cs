@@ -318,4 +318,19 @@ public sealed class JsonCanonicalizerTests
             }
         }
     }
+
+    [Property(MaxTest = 300)]
+    public Property Canonicalize_MemberOrder_MatchesUtf16OrdinalOrder() =>
+        Prop.ForAll(
+            Gen.Elements("a", "b", "\u00e9", "\u0800", "\ud7ff", "\ue000", "\uffff", "\ufb33", "\ud83d\ude00", "\ud800\udc00", "\udbff\udfff", "\u007f", "\u0080", "A", "")
+                .ListOf().Select(parts => string.Concat(parts)).ListOf().ToArbitrary(),
+            keys =>
+            {
+                var unique = keys.Distinct(StringComparer.Ordinal).ToList();
+                var json = "{" + string.Join(',', unique.Select((k, i) => System.Text.Json.JsonSerializer.Serialize(k) + ":" + i)) + "}";
+                var canonical = JsonCanonicalizer.Canonicalize(Encoding.UTF8.GetBytes(json));
+                using var document = System.Text.Json.JsonDocument.Parse(canonical);
+                var order = document.RootElement.EnumerateObject().Select(p => p.Name).ToList();
+                return order.SequenceEqual(unique.OrderBy(k => k, StringComparer.Ordinal));
+            });
 }
