@@ -352,8 +352,8 @@ public sealed class TpmDevice : IAsyncDisposable, IDisposable
     /// </summary>
     /// <param name="activateHandle">The object the credential was made for (the AK).</param>
     /// <param name="keyHandle">The key that decrypts the seed (the EK).</param>
-    /// <param name="activateAuth">Authorization of the AK (its password; ADMIN role is not needed).</param>
-    /// <param name="keyAuth">Authorization of the EK (a policy session satisfying its authPolicy).</param>
+    /// <param name="activateAuth">Authorization of the AK in the ADMIN role (Part 3 §12.5): its password, since the AK has adminWithPolicy clear.</param>
+    /// <param name="keyAuth">Authorization of the EK in the USER role: a policy session satisfying its authPolicy (the EK has userWithAuth clear).</param>
     /// <param name="credentialBlob">The TPM2B_ID_OBJECT as MakeCredential produced it, size prefix included.</param>
     /// <param name="encryptedSecret">The TPM2B_ENCRYPTED_SECRET, size prefix included.</param>
     /// <param name="cancellationToken">Cancels the command.</param>

@@ -180,7 +180,8 @@ public readonly record struct TpmResponseCode(uint Value)
                 return string.Create(CultureInfo.InvariantCulture, $"TSS layer {Layer} code 0x{TpmPart:X3}");
             }
 
-            if (!IsFormat1 && (TpmPart & RcVer1) == 0 && TpmPart != 0)
+            // TPM_RC_BAD_TAG (0x01E) is the one TPM 2.0 code without RC_VER1: a TPM 2.0 answer to a malformed header.
+            if (!IsFormat1 && (TpmPart & RcVer1) == 0 && TpmPart is not 0 and not 0x01E)
             {
                 return string.Create(CultureInfo.InvariantCulture, $"TPM 1.2 code 0x{TpmPart:X3}");
             }

@@ -18,6 +18,7 @@ public sealed class ResponseCodeTests
     [InlineData(0x98Eu, "TPM_RC_AUTH_FAIL")]
     [InlineData(0x18Bu, "TPM_RC_HANDLE")]
     [InlineData(0x2C4u, "TPM_RC_VALUE")]
+    [InlineData(0x01Eu, "TPM_RC_BAD_TAG")]
     public void Name_KnownCodes_AreNamed(uint value, string name) =>
         Assert.Equal(name, new TpmResponseCode(value).Name);
 
