@@ -87,7 +87,7 @@ public sealed class SwtpmInstance : IAsyncDisposable
 
     private static async Task<bool> WaitForPortAsync(Process process, int port)
     {
-        for (int i = 0; i < 200; i++)
+        for (int i = 0; i < 1000; i++)
         {
             if (process.HasExited)
             {
@@ -139,7 +139,17 @@ public sealed class SwtpmInstance : IAsyncDisposable
     private static async Task<string> ManufactureAsync()
     {
         string root = Directory.CreateTempSubdirectory("attest-swtpm-template-").FullName;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(root, recursive: true);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort: a temp directory left behind is harmless.
+            }
+        };
         string ca = Path.Combine(root, "ca");
         string state = Path.Combine(root, "state");
         Directory.CreateDirectory(ca);
@@ -182,7 +192,7 @@ public sealed class SwtpmInstance : IAsyncDisposable
         }
 
         using Process process = Process.Start(psi) ?? throw new InvalidOperationException($"{file} did not start.");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         Task<string> stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
         Task<string> stderr = process.StandardError.ReadToEndAsync(timeout.Token);
         await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
