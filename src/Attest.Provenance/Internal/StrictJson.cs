@@ -70,9 +70,6 @@ internal static class StrictJson
         return value;
     }
 
-    public static bool TryGetOptional(JsonElement obj, string name, out JsonElement value) =>
-        obj.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null;
-
     public static JsonElement RequiredObject(JsonElement obj, string name, string path, DocumentErrorCode code)
     {
         var value = Required(obj, name, path, code);
