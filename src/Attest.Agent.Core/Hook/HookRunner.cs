@@ -83,7 +83,10 @@ public sealed class HookRunner
                 $"DRV_PATH '{drvPath}' is not a derivation store path (/nix/store/<hash>-<name>.drv); is the agent running as Nix's post-build-hook?");
         }
 
-        var (drvBytes, derivation) = await ReadDerivationAsync(nix, derivationPath, cancellationToken);
+        // Nix queries run concurrently with the parsing and hashing; each reads only the store database (Nix 2.8
+        // spins without bound on some malformed .drv files, so Nix never parses one for us).
+        var registeredDrv = nix.QueryRegisteredHashAsync(derivationPath, cancellationToken);
+        var (drvBytes, derivation) = ReadDerivation(nix.Store, derivationPath);
         var outputs = ResolveOutputs(derivationPath, derivation, outPaths);
 
         var environment = BuildEnvironment.CollectAsync(_options.BuilderName, nix, settings, cancellationToken);
@@ -98,6 +101,7 @@ public sealed class HookRunner
             narHashes = await Task.WhenAll(hashes);
             registered = await pathInfo;
             env = await environment;
+            await VerifyDerivationAsync(registeredDrv, drvBytes, nix.Store.PhysicalPath(derivationPath));
         }
         catch (NixCommandException e)
         {
@@ -186,11 +190,9 @@ public sealed class HookRunner
         }
     }
 
-    private static async Task<(byte[] Bytes, DerivationFacts Derivation)> ReadDerivationAsync(
-        NixCli nix, StorePath derivationPath, CancellationToken cancellationToken)
+    private static (byte[] Bytes, DerivationFacts Derivation) ReadDerivation(NixStoreLocation store, StorePath derivationPath)
     {
-        var file = nix.Store.PhysicalPath(derivationPath);
-        var registered = nix.QueryRegisteredHashAsync(derivationPath, cancellationToken);
+        var file = store.PhysicalPath(derivationPath);
         byte[] bytes;
         try
         {
@@ -210,26 +212,48 @@ public sealed class HookRunner
 
         try
         {
-            // Nix 2.8 loops without bound on some malformed .drv files, so Nix only gets to parse a file whose bytes
-            // are exactly those it registered (the NAR of a regular file is its bytes with a fixed framing).
-            var expected = await registered;
-            var actual = NarHasher.HashPath(file, cancellationToken).Hash;
-            if (!actual.Equals(expected))
-            {
-                throw new AttestationException(
-                    $"Derivation '{file}' is malformed or modified: its NAR hash is {actual}, the store registered {expected}.");
-            }
+            return (bytes, DerivationFacts.Parse(bytes));
+        }
+        catch (FormatException e)
+        {
+            throw new AttestationException($"Derivation '{file}' is malformed: {e.Message}", e);
+        }
+    }
 
-            return (bytes, await DerivationFacts.ReadAsync(nix, derivationPath, cancellationToken));
-        }
-        catch (IOException e)
+    /// <summary>
+    /// Checks the .drv bytes against the NAR hash the store registered for them (the NAR of a regular file is its
+    /// bytes in a fixed frame), so a .drv edited after instantiation is not attested as if Nix had built it.
+    /// </summary>
+    private static async Task VerifyDerivationAsync(Task<NixHash> registered, byte[] drvBytes, string file)
+    {
+        NixHash expected;
+        try
         {
-            throw new AttestationException($"Cannot read derivation '{file}': {e.Message}", e);
+            expected = await registered;
         }
-        catch (Exception e) when (e is FormatException or NixCommandException)
+        catch (NixCommandException e)
         {
-            throw new AttestationException($"Derivation '{file}' cannot be read: {e.Message}", e);
+            throw new AttestationException($"Derivation '{file}' is not valid in the store: {e.Message}", e);
         }
+
+        // Hash the very bytes that were parsed, not the file again, so what is attested is what was checked.
+        var actual = NixHash.ComputeSha256(NarOfRegularFile(drvBytes));
+        if (!actual.Equals(expected))
+        {
+            throw new AttestationException(
+                $"Derivation '{file}' was modified: its NAR hash is {actual}, the store registered {expected}.");
+        }
+    }
+
+    private static byte[] NarOfRegularFile(byte[] contents)
+    {
+        using var nar = new MemoryStream();
+        using (var writer = new NarWriter(nar))
+        {
+            writer.WriteRegularFile(contents, executable: false);
+        }
+
+        return nar.ToArray();
     }
 
     private static List<(string Name, StorePath Path)> ResolveOutputs(StorePath derivationPath, DerivationFacts derivation, string? outPaths)

@@ -112,6 +112,28 @@ public sealed class HookTests
     }
 
     [Fact]
+    public async Task Hook_DerivationEditedButWellFormed_RefusedAsModified()
+    {
+        using var dir = new TempDirectory();
+        var builder = NixTestBuilder.Create(dir, "builder-a", chroot: true);
+        var salt = NixTestBuilder.NewSalt();
+        var (exit, _, buildError) = await builder.BuildAsync(salt);
+        Assert.True(exit == 0, buildError);
+        var drv = await builder.InstantiateAsync(salt);
+        var physical = builder.Physical(drv);
+        File.SetUnixFileMode(physical, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var text = await File.ReadAllTextAsync(physical);
+        await File.WriteAllTextAsync(physical, text.Replace("hello", "HELLO", StringComparison.Ordinal));
+        var spooledBefore = new Outbox(builder.Options.SpoolDirectory).ListPending().Count;
+
+        var (hookExit, _, error) = await RunHookAsync(builder, drv, string.Empty, $"store = {builder.ChrootStore}");
+
+        Assert.Equal(0, hookExit);
+        Assert.Contains("was modified", error, StringComparison.Ordinal);
+        Assert.Equal(spooledBefore, new Outbox(builder.Options.SpoolDirectory).ListPending().Count);
+    }
+
+    [Fact]
     public async Task Hook_OutputModifiedAfterBuild_RefusedAsNotMatchingStore()
     {
         using var dir = new TempDirectory();
