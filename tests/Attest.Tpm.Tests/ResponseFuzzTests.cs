@@ -35,7 +35,12 @@ public sealed class ResponseFuzzTests
             for (int i = 0; i < 400; i++)
             {
                 byte[] mutated = Mutate(original, random);
+                long before = GC.GetAllocatedBytesForCurrentThread();
                 ParseOrDocumentedError(mutated, code, handles, sessions);
+
+                // No allocation driven by a size field: copies of the input plus an exception at most.
+                long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                Assert.True(allocated < (8 * mutated.Length) + (16 * 1024), $"{step}: {allocated} bytes allocated parsing {mutated.Length} bytes");
             }
         }
     }
