@@ -4,7 +4,9 @@
 # Trees: one 1 GiB file and a copy of the .NET SDK folder. Prints GB/s (NAR bytes / wall seconds) per run and
 # checks that all three agree on the hash.
 #
-# usage: bench/scripts/nar-compare.sh [work-dir] [runs]
+# usage: [NICE=-10] bench/scripts/nar-compare.sh [work-dir] [runs]
+#   NICE (root only) runs every measured tool at that niceness, so on a machine shared with other work all three
+#   get the same, higher share of the CPU.
 set -euo pipefail
 
 work=${1:-/tmp/attest-nar-compare}
@@ -12,6 +14,8 @@ runs=${2:-3}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 nixcmd=(nix --extra-experimental-features nix-command)
+prio=()
+if [[ -n "${NICE:-}" ]]; then prio=(nice -n "$NICE"); fi
 
 mkdir -p "$work"
 if [[ ! -f "$work/large.bin" ]]; then
@@ -37,7 +41,7 @@ gbps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.3f", b / s / 1e9;
 measure() {
   local label=$1; shift
   local TIMEFORMAT='%R %U %S' timing
-  timing=$( { time "$@" > /dev/null 2>&1; } 2>&1 )
+  timing=$( { time "${prio[@]}" "$@" > /dev/null 2>&1; } 2>&1 )
   read -r wall user sys <<< "$timing"
   cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.3f", u + s }')
   echo "| $target | $label | $run | $wall | $(gbps "$nar_size" "$wall") | $cpu | $(gbps "$nar_size" "$cpu") |"
@@ -46,7 +50,7 @@ measure() {
 echo "# NAR hashing: ours vs Nix"
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nix --version)"
-echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); niceness of the measured tools: ${NICE:-0}"
 echo
 echo "Wall GB/s = NAR bytes / wall seconds. CPU = user + system seconds of the tool and its children; under"
 echo "contention from other processes CPU seconds (GB per CPU-second) compare the work each tool does."
@@ -69,7 +73,7 @@ for target in large.bin sdk; do
     measure "nix hash path" "${nixcmd[@]}" hash path --type sha256 "$path"
     measure "nix-store --dump \\| sha256sum" sh -c 'nix-store --dump "$1" | sha256sum' sh "$path"
     measure "ours (whole process)" "$ours" nar-hash "$path"
-    read -r _ _ inproc _ < <("$ours" nar-hash "$path")
+    read -r _ _ inproc _ < <("${prio[@]}" "$ours" nar-hash "$path")
     echo "| $target | ours (in-process hashing only) | $run | $inproc | $(gbps "$nar_size" "$inproc") | | |"
   done
   echo "| $target | NAR size $nar_size bytes, hash $our_hash | | | | | |"

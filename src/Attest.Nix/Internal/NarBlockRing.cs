@@ -6,6 +6,10 @@ namespace Attest.Nix.Internal;
 /// A single-producer single-consumer ring of large pinned blocks: the NAR walker fills blocks on its own thread
 /// while the caller hashes or writes the previous ones, so reading overlaps hashing.
 /// </summary>
+/// <remarks>
+/// Hand-offs use <see cref="Monitor"/> waits rather than <see cref="SemaphoreSlim"/>, whose spin-before-block burns
+/// CPU on every block when the machine is busy; a side that has to wait sleeps at once.
+/// </remarks>
 internal sealed class NarBlockRing : IDisposable
 {
     // One set of blocks is kept between walks (the hook hashes several outputs in a row), so repeated hashing does
@@ -14,14 +18,16 @@ internal sealed class NarBlockRing : IDisposable
 
     private readonly byte[][] _blocks;
     private readonly int[] _lengths;
-    private readonly SemaphoreSlim _free;
-    private readonly SemaphoreSlim _filled;
-    private int _produced;
-    private int _published;
-    private int _consumed;
-    private volatile ExceptionDispatchInfo? _error;
+    private readonly object _gate = new(); // Monitor.Wait/Pulse need a monitor, not System.Threading.Lock.
+    private readonly CancellationTokenRegistration _registration;
+    private readonly CancellationToken _cancellationToken;
+    private long _produced;
+    private long _consumed;
+    private bool _completed;
+    private ExceptionDispatchInfo? _error;
+    private TaskCompletionSource? _asyncWaiter;
 
-    public NarBlockRing(int blockCount, int blockSize)
+    public NarBlockRing(int blockCount, int blockSize, CancellationToken cancellationToken)
     {
         var cached = Interlocked.Exchange(ref _cachedBlocks, null);
         if (cached is not null && cached.Length == blockCount && cached[0].Length == blockSize)
@@ -38,71 +44,135 @@ internal sealed class NarBlockRing : IDisposable
         }
 
         _lengths = new int[blockCount];
-        _free = new SemaphoreSlim(blockCount, blockCount);
-        _filled = new SemaphoreSlim(0, blockCount + 1);
+        _cancellationToken = cancellationToken;
+        _registration = cancellationToken.Register(static state => ((NarBlockRing)state!).WakeAll(), this);
     }
 
     /// <summary>Producer: waits for a free block.</summary>
-    public byte[] AcquireFree(CancellationToken cancellationToken)
+    public byte[] AcquireFree()
     {
-        _free.Wait(cancellationToken);
-        return _blocks[_produced % _blocks.Length];
+        lock (_gate)
+        {
+            while (_produced - _consumed >= _blocks.Length)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                Monitor.Wait(_gate);
+            }
+
+            _cancellationToken.ThrowIfCancellationRequested();
+            return _blocks[_produced % _blocks.Length];
+        }
     }
 
     /// <summary>Producer: hands the block from <see cref="AcquireFree"/> with <paramref name="length"/> bytes to the consumer.</summary>
     public void Publish(int length)
     {
-        _lengths[_produced % _blocks.Length] = length;
-        _produced++;
-        Volatile.Write(ref _published, _produced);
-        _filled.Release();
+        TaskCompletionSource? waiter;
+        lock (_gate)
+        {
+            _lengths[_produced % _blocks.Length] = length;
+            _produced++;
+            waiter = _asyncWaiter;
+            _asyncWaiter = null;
+            Monitor.PulseAll(_gate);
+        }
+
+        waiter?.TrySetResult();
     }
 
     /// <summary>Producer: no more blocks follow; <paramref name="error"/> is rethrown to the consumer if set.</summary>
     public void Complete(Exception? error)
     {
-        if (error is not null)
+        TaskCompletionSource? waiter;
+        lock (_gate)
         {
-            _error = ExceptionDispatchInfo.Capture(error);
+            if (error is not null)
+            {
+                _error = ExceptionDispatchInfo.Capture(error);
+            }
+
+            _completed = true;
+            waiter = _asyncWaiter;
+            _asyncWaiter = null;
+            Monitor.PulseAll(_gate);
         }
 
-        _filled.Release();
+        waiter?.TrySetResult();
     }
 
     /// <summary>Consumer: waits for the next block; false once the producer completed.</summary>
-    public bool TryTake(CancellationToken cancellationToken, out ArraySegment<byte> block)
+    public bool TryTake(out ArraySegment<byte> block)
     {
-        _filled.Wait(cancellationToken);
-        return Next(out block);
+        lock (_gate)
+        {
+            while (_consumed == _produced && !_completed)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                Monitor.Wait(_gate);
+            }
+
+            return Next(out block);
+        }
     }
 
     /// <summary>Consumer: waits asynchronously for the next block; null once the producer completed.</summary>
-    public async ValueTask<ArraySegment<byte>?> TakeAsync(CancellationToken cancellationToken)
+    public async ValueTask<ArraySegment<byte>?> TakeAsync()
     {
-        await _filled.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return Next(out var block) ? block : (ArraySegment<byte>?)null;
+        while (true)
+        {
+            Task wait;
+            lock (_gate)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                if (_consumed < _produced || _completed)
+                {
+                    return Next(out var block) ? block : (ArraySegment<byte>?)null;
+                }
+
+                _asyncWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = _asyncWaiter.Task;
+            }
+
+            await wait.WaitAsync(_cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Consumer: returns the block from the last successful take.</summary>
     public void Release()
     {
-        _consumed++;
-        _free.Release();
+        lock (_gate)
+        {
+            _consumed++;
+            Monitor.PulseAll(_gate);
+        }
     }
 
-    /// <summary>Releases the semaphores and offers the blocks for reuse; call only after both sides have stopped.</summary>
+    /// <summary>Offers the blocks for reuse; call only after both sides have stopped.</summary>
     public void Dispose()
     {
-        _free.Dispose();
-        _filled.Dispose();
+        _registration.Dispose();
         Interlocked.CompareExchange(ref _cachedBlocks, _blocks, null);
     }
 
+    private void WakeAll()
+    {
+        TaskCompletionSource? waiter;
+        lock (_gate)
+        {
+            waiter = _asyncWaiter;
+            _asyncWaiter = null;
+            Monitor.PulseAll(_gate);
+        }
+
+        waiter?.TrySetCanceled(_cancellationToken);
+    }
+
+    // Called under the lock.
     private bool Next(out ArraySegment<byte> block)
     {
-        if (_consumed < Volatile.Read(ref _published))
+        if (_consumed < _produced)
         {
-            var index = _consumed % _blocks.Length;
+            var index = (int)(_consumed % _blocks.Length);
             block = new ArraySegment<byte>(_blocks[index], 0, _lengths[index]);
             return true;
         }

@@ -19,7 +19,7 @@ internal sealed unsafe class NarBlockWriter
     {
         _ring = ring;
         _cancellationToken = cancellationToken;
-        _block = ring.AcquireFree(cancellationToken);
+        _block = ring.AcquireFree();
         _pointer = PointerOf(_block);
     }
 
@@ -99,7 +99,7 @@ internal sealed unsafe class NarBlockWriter
     {
         _ring.Publish(_position);
         _cancellationToken.ThrowIfCancellationRequested();
-        _block = _ring.AcquireFree(_cancellationToken);
+        _block = _ring.AcquireFree();
         _pointer = PointerOf(_block);
         _position = 0;
     }

@@ -24,15 +24,12 @@ internal sealed class NarProducer : IDisposable
         _path = path;
         _maxDepth = maxDepth;
         _cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Ring = new NarBlockRing(BlockCount, BlockSize);
+        Ring = new NarBlockRing(BlockCount, BlockSize, _cancellation.Token);
         _thread = new Thread(Run) { IsBackground = true, Name = "NAR reader" };
         _thread.Start();
     }
 
     public NarBlockRing Ring { get; }
-
-    /// <summary>The cancellation the consumer waits with: the caller's token, or this producer being disposed.</summary>
-    public CancellationToken Token => _cancellation.Token;
 
     /// <summary>Total NAR length; valid once the ring reported completion without error.</summary>
     public long Length => Volatile.Read(ref _length);

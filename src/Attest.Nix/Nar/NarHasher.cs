@@ -37,7 +37,7 @@ public static class NarHasher
         ArgumentOutOfRangeException.ThrowIfNegative(maxDepth);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var producer = new NarProducer(path, maxDepth, cancellationToken);
-        while (producer.Ring.TryTake(producer.Token, out var block))
+        while (producer.Ring.TryTake(out var block))
         {
             hash.AppendData(block);
             producer.Ring.Release();

@@ -19,7 +19,7 @@ public static class NarSerializer
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(destination);
         using var producer = new NarProducer(path, NarHasher.DefaultMaxDepth, cancellationToken);
-        while (producer.Ring.TryTake(producer.Token, out var block))
+        while (producer.Ring.TryTake(out var block))
         {
             destination.Write(block);
             producer.Ring.Release();
@@ -39,7 +39,7 @@ public static class NarSerializer
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(destination);
         using var producer = new NarProducer(path, NarHasher.DefaultMaxDepth, cancellationToken);
-        while (await producer.Ring.TakeAsync(producer.Token).ConfigureAwait(false) is { } block)
+        while (await producer.Ring.TakeAsync().ConfigureAwait(false) is { } block)
         {
             await destination.WriteAsync(block, cancellationToken).ConfigureAwait(false);
             producer.Ring.Release();
