@@ -1,0 +1,3 @@
+using Attest.Verifier.Cli.Commands;
+
+return await VerifierCli.InvokeAsync(args);
