@@ -16,6 +16,7 @@ namespace Attest.Benchmarks;
 /// fsync. Needs Nix (Debian nix-bin) and root for the default store.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 [SupportedOSPlatform("linux")]
 public class AgentHookBenchmarks
 {
