@@ -114,18 +114,18 @@ public sealed class TcgEventLogTests
     [Fact]
     public void Replay_StartupLocality3_Pcr0StartsAtLocality()
     {
-        EventLogWriter w = EventLogWriter.TypicalBoot(locality: 3);
+        EventLogWriter w = new EventLogWriter().StartupLocality(3).Event(0, TcgEventType.SCrtmVersion, "1.0\0"u8.ToArray());
         byte[] start = new byte[32];
         start[31] = 3;
-        byte[] firstDigest = SHA256.HashData("1.0\0"u8);
+        byte[] expected = SHA256.HashData([.. start, .. SHA256.HashData("1.0\0"u8)]);
 
         EventLogReplay replay = TcgEventLogReplayer.Replay(w.ToArray(), w.Quoted());
 
         Assert.True(replay.IsValid, replay.ToString());
-        ReplayedEvent locality = replay.Events[0];
-        Assert.Equal(TcgEventType.NoAction, locality.Event.EventType);
-        Assert.Equal(TcgEventTrust.Untrusted, locality.Trust);
-        Assert.NotEqual(SHA256.HashData([.. new byte[32], .. firstDigest]), w.Pcr(TpmAlgorithmId.Sha256, 0));
+        Assert.True(replay.ReplayedPcrs!.TryGet(TpmAlgorithmId.Sha256, 0, out ReadOnlyMemory<byte> pcr0));
+        Assert.Equal(expected, pcr0.ToArray());
+        Assert.Equal(TcgEventType.NoAction, replay.Events[0].Event.EventType);
+        Assert.Equal(TcgEventTrust.Untrusted, replay.Events[0].Trust);
     }
 
     [Fact]
