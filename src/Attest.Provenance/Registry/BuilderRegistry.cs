@@ -9,7 +9,8 @@ namespace Attest.Provenance.Registry;
 /// snapshots; changes are applied copy-on-write, so one registry can serve concurrent admission.
 /// </summary>
 /// <remarks>Rules: adding a key that is active is refused; adding a revoked key re-activates it (under the name and
-/// group in the new change); revoking a key that is not active is refused. The verifier replays the log's registry
+/// group in the new change); revoking a key that is not active is refused; binding a TPM AK to a key that is not active
+/// is refused, and a binding changes nothing here (the log's registrar keeps the bindings). The verifier replays the log's registry
 /// changes through the same rules to learn which keys could write at each point.</remarks>
 public sealed class BuilderRegistry : IBuilderKeyResolver
 {
@@ -45,6 +46,12 @@ public sealed class BuilderRegistry : IBuilderKeyResolver
                 return false;
             }
 
+            // An AK binding is recorded by the log but leaves the set of writing keys as it is.
+            if (change.Action == RegistryAction.AkBinding)
+            {
+                return true;
+            }
+
             var next = current.SetItem(
                 change.Builder.KeyId,
                 new RegisteredBuilder(change.Builder, change.Action == RegistryAction.Revoke, change.Group));
@@ -77,7 +84,10 @@ public sealed class BuilderRegistry : IBuilderKeyResolver
                 $"The key {change.Builder.KeyId} is already registered to \"{existing.Name}\".",
             RegistryAction.Revoke when existing is null => $"The key {change.Builder.KeyId} is not registered.",
             RegistryAction.Revoke when existing.IsRevoked => $"The key {change.Builder.KeyId} is already revoked.",
-            RegistryAction.Add or RegistryAction.Revoke => null,
+            RegistryAction.AkBinding when existing is null => $"The key {change.Builder.KeyId} is not registered.",
+            RegistryAction.AkBinding when existing.IsRevoked => $"The key {change.Builder.KeyId} is revoked.",
+            RegistryAction.AkBinding when change.AkBinding is null => "An ak-binding change needs the bound AK.",
+            RegistryAction.Add or RegistryAction.Revoke or RegistryAction.AkBinding => null,
             _ => $"Unknown action {change.Action}.",
         };
         return error is null;

@@ -15,6 +15,12 @@ public enum RegistryAction
 
     /// <summary>Revokes the key; written as <c>"revoke"</c>.</summary>
     Revoke,
+
+    /// <summary>
+    /// Binds a TPM attestation key to the (active) builder key; written as <c>"ak-binding"</c>, with the member
+    /// <c>tpm</c> (<see cref="RegistryChange.AkBinding"/>). It does not change which keys may write.
+    /// </summary>
+    AkBinding,
 }
 
 /// <summary>
@@ -37,6 +43,9 @@ public sealed record RegistryChange(
     DateTimeOffset Time,
     string Reason)
 {
+    /// <summary>The TPM attestation key bound by an <see cref="RegistryAction.AkBinding"/> change; null for the other actions.</summary>
+    public TpmAkBinding? AkBinding { get; init; }
+
     /// <summary>The DSSE payload type of registry changes.</summary>
     public const string PayloadType = "application/vnd.attest.registry-change.v1+json";
 
@@ -66,6 +75,7 @@ public sealed record RegistryChange(
             {
                 RegistryAction.Add => "add",
                 RegistryAction.Revoke => "revoke",
+                RegistryAction.AkBinding => "ak-binding",
                 _ => throw new DocumentException(new DocumentError(Code, "$.action", $"Unknown action {Action}.")),
             });
             writer.WriteString("builder", Builder.ToString());
@@ -77,6 +87,16 @@ public sealed record RegistryChange(
             writer.WriteString("operator", Operator);
             writer.WriteString("reason", Reason);
             writer.WriteString("time", Timestamps.Format(Time));
+            if (AkBinding is { } binding)
+            {
+                writer.WriteStartObject("tpm");
+                writer.WriteString("akName", Convert.ToHexStringLower(binding.AkName.Span));
+                writer.WriteBase64String("akPublic", binding.AkPublic.Span);
+                writer.WriteString("ekCertificateSha256", binding.EkCertificateSha256);
+                writer.WriteString("ekName", Convert.ToHexStringLower(binding.EkName.Span));
+                writer.WriteEndObject();
+            }
+
             writer.WriteEndObject();
         }
 
@@ -182,7 +202,7 @@ public sealed record RegistryChange(
     private static RegistryChange FromElement(JsonElement root, string path)
     {
         StrictJson.RequireObject(root, path, Code);
-        StrictJson.OnlyMembers(root, path, Code, "_type", "action", "builder", "group", "operator", "reason", "time");
+        StrictJson.OnlyMembers(root, path, Code, "_type", "action", "builder", "group", "operator", "reason", "time", "tpm");
         var type = StrictJson.RequiredString(root, "_type", path, Code, 256);
         if (!string.Equals(type, ChangeType, StringComparison.Ordinal))
         {
@@ -193,7 +213,8 @@ public sealed record RegistryChange(
         {
             "add" => RegistryAction.Add,
             "revoke" => RegistryAction.Revoke,
-            _ => throw StrictJson.Fail(Code, StrictJson.Member(path, "action"), "Expected \"add\" or \"revoke\"."),
+            "ak-binding" => RegistryAction.AkBinding,
+            _ => throw StrictJson.Fail(Code, StrictJson.Member(path, "action"), "Expected \"add\", \"revoke\" or \"ak-binding\"."),
         };
         var builderText = StrictJson.RequiredString(root, "builder", path, Code, 512);
         if (!IdentityPublicKey.TryParse(builderText, out var builder, out var keyError))
@@ -205,6 +226,53 @@ public sealed record RegistryChange(
         var operatorName = StrictJson.RequiredString(root, "operator", path, Code, MaxOperatorLength);
         var reason = StrictJson.RequiredString(root, "reason", path, Code, MaxReasonLength, allowEmpty: true);
         var time = StrictJson.ReadTimestamp(StrictJson.Required(root, "time", path, Code), StrictJson.Member(path, "time"), Code);
-        return new RegistryChange(action, builder, operatorName, group, time, reason);
+        TpmAkBinding? binding = null;
+        if (root.TryGetProperty("tpm", out var tpm))
+        {
+            if (action != RegistryAction.AkBinding)
+            {
+                StrictJson.Throw(Code, StrictJson.Member(path, "tpm"), "Only an \"ak-binding\" change carries \"tpm\".");
+            }
+
+            binding = ReadAkBinding(tpm, StrictJson.Member(path, "tpm"));
+        }
+        else if (action == RegistryAction.AkBinding)
+        {
+            StrictJson.Throw(Code, StrictJson.Member(path, "tpm"), "An \"ak-binding\" change needs \"tpm\".");
+        }
+
+        return new RegistryChange(action, builder, operatorName, group, time, reason) { AkBinding = binding };
+    }
+
+    private static TpmAkBinding ReadAkBinding(JsonElement tpm, string path)
+    {
+        StrictJson.RequireObject(tpm, path, Code);
+        StrictJson.OnlyMembers(tpm, path, Code, "akName", "akPublic", "ekCertificateSha256", "ekName");
+        var akName = ReadHex(tpm, "akName", path, TpmAkBinding.MaxNameSize);
+        var akPublic = StrictJson.RequiredBase64(tpm, "akPublic", path, Code, (TpmAkBinding.MaxPublicSize + 2) / 3 * 4, allowEmpty: false);
+        if (akPublic.Length > TpmAkBinding.MaxPublicSize)
+        {
+            StrictJson.Throw(Code, StrictJson.Member(path, "akPublic"), $"The public area is {akPublic.Length} bytes; the limit is {TpmAkBinding.MaxPublicSize}.");
+        }
+
+        var ekCertificate = ReadHex(tpm, "ekCertificateSha256", path, 32);
+        if (ekCertificate.Length != 32)
+        {
+            StrictJson.Throw(Code, StrictJson.Member(path, "ekCertificateSha256"), "Expected 64 lowercase hex digits (SHA-256).");
+        }
+
+        var ekName = ReadHex(tpm, "ekName", path, TpmAkBinding.MaxNameSize);
+        return new TpmAkBinding(akName, akPublic, ekName, Convert.ToHexStringLower(ekCertificate));
+    }
+
+    private static byte[] ReadHex(JsonElement obj, string name, string path, int maxBytes)
+    {
+        var text = StrictJson.RequiredString(obj, name, path, Code, maxBytes * 2);
+        if (text.Length % 2 != 0 || !text.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f'))
+        {
+            StrictJson.Throw(Code, StrictJson.Member(path, name), "Expected lowercase hex digits, two per byte.");
+        }
+
+        return Convert.FromHexString(text);
     }
 }
