@@ -1,5 +1,6 @@
 using Attest.Log.Admission;
 using Attest.Log.Engine;
+using Attest.Log.Enrollment;
 
 namespace Attest.LogServer;
 
@@ -10,6 +11,7 @@ public sealed class LogComponents : IAsyncDisposable
     private LogEngine? _engine;
     private BuilderAdministration? _builders;
     private SubmissionGate? _gate;
+    private LogEnrollmentStore? _enrollments;
     private WitnessCoordinator? _witnesses;
 
     /// <summary>The log engine.</summary>
@@ -21,6 +23,9 @@ public sealed class LogComponents : IAsyncDisposable
     /// <summary>Admission of submissions.</summary>
     public SubmissionGate Gate => _gate ?? throw new InvalidOperationException("The log is not open.");
 
+    /// <summary>The TPM registrar's state (AK bindings replayed from the log).</summary>
+    public LogEnrollmentStore Enrollments => _enrollments ?? throw new InvalidOperationException("The log is not open.");
+
     /// <summary>Opens the store, checks it, replays the registry and starts the witness rounds.</summary>
     public async Task OpenAsync(ServerOptions options, ServerKeys keys, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
@@ -30,6 +35,7 @@ public sealed class LogComponents : IAsyncDisposable
         _engine = await LogEngine.OpenAsync(options.Log, keys.LogKey, loggers.CreateLogger<LogEngine>(), cancellationToken);
         _builders = BuilderAdministration.Load(_engine, keys.AdminKey);
         _gate = new SubmissionGate(options.Log, _engine, _builders);
+        _enrollments = LogEnrollmentStore.Load(_engine, _builders, keys.AdminKey);
         _witnessHttp.Timeout = options.Log.WitnessTimeout;
         _witnesses = new WitnessCoordinator(_engine, options.Log, _witnessHttp, loggers.CreateLogger<WitnessCoordinator>());
     }

@@ -1,5 +1,6 @@
 using Attest.Log.Storage;
 using Attest.LogServer.Apis;
+using Attest.Tpm.Verification.Enrollment;
 
 namespace Attest.LogServer;
 
@@ -78,6 +79,14 @@ public static class LogServerApp
         builder.Services.AddSingleton(services => services.GetRequiredService<LogComponents>().Builders);
         builder.Services.AddSingleton(services => services.GetRequiredService<LogComponents>().Gate);
         builder.Services.AddSingleton(services => services.GetRequiredService<LogComponents>().Engine.Store);
+        var ekValidator = options.Tpm.CreateValidator();
+        builder.Services.AddSingleton(services =>
+        {
+            var enrollments = services.GetRequiredService<LogComponents>().Enrollments;
+            return ekValidator is null
+                ? new TpmRegistrarHost(null, enrollments)
+                : new TpmRegistrarHost(new Registrar(ekValidator, enrollments, new RegistrarOptions { ChallengeLifetime = options.Tpm.ChallengeLifetime }), enrollments);
+        });
         builder.Services.AddHostedService<LogLifetimeService>();
 
         var app = builder.Build();
@@ -104,6 +113,7 @@ public static class LogServerApp
         app.MapTileApi();
         app.MapLightClientApi();
         app.MapAdminApi();
+        app.MapEnrollmentApi();
         app.MapOperationsApi();
         return app;
     }
