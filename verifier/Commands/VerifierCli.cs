@@ -24,6 +24,7 @@ internal static class VerifierCli
             policy,
             state,
             new PathCommand(options),
+            new GateCommand(options),
         };
     }
 
