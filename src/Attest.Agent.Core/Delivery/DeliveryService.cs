@@ -91,16 +91,26 @@ public sealed class DeliveryService
                 continue;
             }
 
-            var (accepted, refused, error) = await DeliverToAllAsync(document, bytes, cancellationToken);
-            lastError = error ?? lastError;
-            if (refused)
+            try
             {
-                deadLettered++;
+                var (accepted, refused, error) = await DeliverToAllAsync(document, bytes, cancellationToken);
+                lastError = error ?? lastError;
+                if (refused)
+                {
+                    deadLettered++;
+                }
+                else if (accepted)
+                {
+                    Outbox.Complete(document);
+                    delivered++;
+                }
             }
-            else if (accepted)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Outbox.Complete(document);
-                delivered++;
+                // A full disk while writing a receipt, or a concurrent flush that moved the document: it stays (or
+                // is already) where the next pass finds the truth; the log deduplicates a resubmission.
+                _logger.SpoolError(document.Name, e.Message);
+                lastError = $"{document.Name}: {e.Message}";
             }
         }
 
@@ -111,7 +121,14 @@ public sealed class DeliveryService
 
         if (!ReferenceEquals(stateBefore, _state))
         {
-            _state.Write(_outbox.SpoolDirectory, AgentState.DeliveryFileName);
+            try
+            {
+                _state.Write(_outbox.SpoolDirectory, AgentState.DeliveryFileName);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _logger.SpoolError(AgentState.DeliveryFileName, e.Message);
+            }
         }
 
         var pending = _outbox.CountPending();
@@ -186,7 +203,19 @@ public sealed class DeliveryService
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                var pass = await DeliverPendingAsync(cancellationToken);
+                DeliveryPass pass;
+                try
+                {
+                    pass = await DeliverPendingAsync(cancellationToken);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or SpoolException)
+                {
+                    // The spool itself is unusable for now (e.g. its disk is full or unmounted): keep the service
+                    // up and look again later rather than exit and lose the watcher.
+                    _logger.SpoolError(_outbox.SpoolDirectory, e.Message);
+                    pass = new DeliveryPass(0, 0, 1, _time.GetUtcNow() + _options.InitialBackoff, e.Message);
+                }
+
                 var wait = PollInterval;
                 if (pass.Pending > 0 && pass.NextAttemptAt is { } next)
                 {

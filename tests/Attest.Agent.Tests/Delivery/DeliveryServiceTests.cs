@@ -154,6 +154,24 @@ public sealed class DeliveryServiceTests
     }
 
     [Fact]
+    public async Task DeliverPendingAsync_ConcurrentFlushAlreadyMovedDocument_PassCompletesWithoutThrowing()
+    {
+        using var dir = new TempDirectory();
+        var outbox = new Outbox(dir.Path);
+        var document = outbox.Enqueue("""{"a":1}"""u8);
+        var handler = new ScriptedHandler((_, _) =>
+        {
+            File.Delete(document.FullPath);
+            return ScriptedHandler.Json(HttpStatusCode.BadRequest, """{"title":"invalid"}""");
+        });
+
+        var result = await CreateService(outbox, handler, LogA).DeliverPendingAsync(CancellationToken.None);
+
+        Assert.Equal(0, result.Pending);
+        Assert.NotNull(result.LastError);
+    }
+
+    [Fact]
     public void Constructor_NoLogs_ThrowsConfigurationError()
     {
         using var dir = new TempDirectory();

@@ -151,6 +151,25 @@ public sealed class EndToEndTests
     }
 
     [Fact]
+    public async Task Rebuild_CheckOfNonReproducibleOutputPath_FindsDerivationAndReportsDifference()
+    {
+        using var dir = new TempDirectory();
+        var (a, _, log) = await CreateAsync(dir);
+        await using var _ = log;
+        await log.StartAsync();
+        var salt = NixTestBuilder.NewSalt();
+        var (exit, output, error) = await a.BuildAsync(salt);
+        Assert.True(exit == 0, error);
+        var outPath = output.Trim();
+
+        var (rebuildExit, _, rebuildError) = await a.AgentAsync("rebuild", outPath, "--check");
+
+        Assert.Equal(8, rebuildExit);
+        Assert.Contains(await a.InstantiateAsync(salt), rebuildError, StringComparison.Ordinal);
+        Assert.Contains("differs from the existing outputs", rebuildError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Flush_UnregisteredBuilder_DeadLetteredWithLogsReason()
     {
         using var dir = new TempDirectory();
