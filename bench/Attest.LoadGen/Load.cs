@@ -25,7 +25,7 @@ internal static class Load
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = rate > 0 ? 1024 : concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
         using var http = new HttpClient(handler) { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) };
 
-        var state = new RunState(documents);
+        var state = new RunState(documents, (int)options.Long("skip", 0));
         using var stopPolling = new CancellationTokenSource();
         var poller = Task.Run(() => PollCheckpointsAsync(http, state, stopPolling.Token));
         var started = Stopwatch.GetTimestamp();
@@ -133,8 +133,9 @@ internal static class Load
                 state.Statuses.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
             }
         }
-        catch (HttpRequestException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
+            // Connection failures and client timeouts (the server could not keep up) count as errors.
             Interlocked.Increment(ref state.Errors);
         }
     }
@@ -157,11 +158,11 @@ internal static class Load
         }
     }
 
-    private sealed class RunState(byte[][] documents)
+    private sealed class RunState(byte[][] documents, int skip)
     {
         private readonly ConcurrentQueue<(long Index, long Time)> _acks = new();
         private readonly List<(long Size, long Time)> _checkpoints = [];
-        private int _next = -1;
+        private int _next = skip - 1;
 
         public long Sent;
         public long Created;

@@ -3,7 +3,7 @@ using Attest.LoadGen;
 
 // attest-loadgen: a load generator for the log server, run as its own process over loopback.
 //   generate --url U --admin-token T --out FILE --count N [--builders K]   register K builder keys, write N signed attestations
-//   run      --url U --docs FILE --duration S [--concurrency C | --rate R]   closed-loop throughput, or open-loop at R/s
+//   run      --url U --docs FILE --duration S [--concurrency C | --rate R] [--skip N]   closed-loop throughput, or open-loop at R/s
 //   proofs   --url U --count N [--concurrency C]                            inclusion-proof latency at the current size
 //   fill     --data-dir D --origin O --entries N                            append N synthetic entries through the engine (server stopped)
 if (args.Length == 0)
