@@ -22,6 +22,7 @@ internal static class AgentCli
             new FlushCommand(config),
             new NarHashCommand(),
             new StatusCommand(config),
+            new TpmCommand(config),
         };
         return root;
     }

@@ -38,6 +38,11 @@ internal sealed class HookCommand : Command
         try
         {
             var result = await new HookRunner(options).RunAsync(request, cancellationToken);
+            if (result.TpmWarning is { } warning)
+            {
+                await CommandSupport.Error(parseResult).WriteLineAsync($"attest-agent hook: {request.DrvPath}: attested WITHOUT TPM evidence: {warning}");
+            }
+
             await CommandSupport.Error(parseResult).WriteLineAsync(
                 $"attest-agent hook: attested {request.DrvPath} ({result.Statement.Outputs.Count} outputs) -> {result.Document.Name}");
             return ExitCodes.Success;

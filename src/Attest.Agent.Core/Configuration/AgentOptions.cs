@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Attest.Agent.Core.Internal;
+using Attest.Agent.Core.Tpm;
 using Attest.Provenance.Signing;
 
 namespace Attest.Agent.Core.Configuration;
@@ -39,10 +40,10 @@ public sealed record AgentOptions
     public DeliveryOptions Delivery { get; init; } = new();
 
     /// <summary>
-    /// The TPM to quote each statement with, as a TCTI string (<c>device:/dev/tpmrm0</c>,
-    /// <c>swtpm:host=127.0.0.1,port=2321</c>); <see langword="null"/> for no TPM evidence.
+    /// The TPM each statement is quoted with (TCTI, PCR selection, AK handle, EK kind, event log);
+    /// <see langword="null"/> for no TPM evidence.
     /// </summary>
-    public string? TpmTcti { get; init; }
+    public AgentTpmOptions? Tpm { get; init; }
 
     /// <summary>
     /// Whether a failing hook fails the build (non-zero exit). Off by default: Nix stops scheduling builds when
@@ -180,6 +181,8 @@ public sealed record AgentOptions
         Require(Delivery.InitialBackoff > TimeSpan.Zero && Delivery.MaxBackoff >= Delivery.InitialBackoff, source,
             "delivery.initialBackoff must be positive and not above delivery.maxBackoff.");
         Require(Delivery.RequestTimeout > TimeSpan.Zero, source, "delivery.requestTimeout must be positive.");
+        var tpmProblem = Tpm?.Validate();
+        Require(tpmProblem is null, source, tpmProblem!);
     }
 }
 

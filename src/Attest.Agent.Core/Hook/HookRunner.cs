@@ -3,6 +3,7 @@ using Attest.Agent.Core.Configuration;
 using Attest.Agent.Core.Identity;
 using Attest.Agent.Core.NixTools;
 using Attest.Agent.Core.Spool;
+using Attest.Agent.Core.Tpm;
 using Attest.Nix;
 using Attest.Nix.Nar;
 using Attest.Provenance;
@@ -51,10 +52,22 @@ public sealed class HookRunner
         var nix = new NixCli(_options.Nix.BinDirectory, store);
         var attested = await AttestAsync(nix, request.DrvPath, request.OutPaths, settings, cancellationToken);
         var document = Sign(attested);
+        TpmAttachment? tpm = null;
+        if (_options.Tpm is { } tpmOptions)
+        {
+            tpm = await TpmEvidenceCollector.AttachAsync(document, tpmOptions, cancellationToken);
+            if (!tpm.HasEvidence && tpmOptions.Required)
+            {
+                throw new AttestationException($"The TPM is required but could not quote: {tpm.Warning}");
+            }
+
+            document = tpm.Document;
+        }
+
         var outbox = new Outbox(_options.SpoolDirectory, _time);
         try
         {
-            return new HookResult(outbox.Enqueue(document), attested, document);
+            return new HookResult(outbox.Enqueue(document), attested, document) { TpmWarning = tpm?.Warning };
         }
         catch (SpoolException e)
         {
@@ -340,4 +353,8 @@ public sealed class HookRunner
 /// <param name="Document">Where the document was spooled.</param>
 /// <param name="Statement">The statement it carries.</param>
 /// <param name="Bytes">The document's canonical bytes.</param>
-public sealed record HookResult(SpooledDocument Document, NixProvenance Statement, byte[] Bytes);
+public sealed record HookResult(SpooledDocument Document, NixProvenance Statement, byte[] Bytes)
+{
+    /// <summary>Why the document carries no TPM evidence although a TPM is configured; null otherwise.</summary>
+    public string? TpmWarning { get; init; }
+}

@@ -28,7 +28,7 @@ public sealed class AgentOptionsTests
         Assert.Equal(new Uri("http://127.0.0.1:8080/"), Assert.Single(options.LogUrls));
         Assert.Equal("/tmp/b", options.Nix.Store);
         Assert.True(options.FailBuildOnError);
-        Assert.Null(options.TpmTcti);
+        Assert.Null(options.Tpm);
         Assert.Equal(TimeSpan.FromSeconds(1), options.Delivery.InitialBackoff);
     }
 
