@@ -48,7 +48,7 @@ internal sealed class LogServerProcess : IAsyncDisposable
         return new LogServerProcess(dataDirectory, FreePort());
     }
 
-    public async Task StartAsync()
+    public async Task StartAsync(params string[] extraArguments)
     {
         Assert.Null(_process);
         var start = new ProcessStartInfo(ProcessRunner.DotnetHost)
@@ -57,7 +57,8 @@ internal sealed class LogServerProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var argument in new[] { ServerDll, "--urls", Url.AbsoluteUri.TrimEnd('/'), $"--Log:DataDirectory={_dataDirectory}" })
+        string[] arguments = [ServerDll, "--urls", Url.AbsoluteUri.TrimEnd('/'), $"--Log:DataDirectory={_dataDirectory}", .. extraArguments];
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
