@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Attest.Agent.Core;
 
-/// <summary>The agent's log messages, with fixed event ids (1xxx delivery, 2xxx hook, 3xxx rebuild).</summary>
+/// <summary>The agent's log messages, with fixed event ids (1xxx delivery, 3xxx rebuild; the hook reports on stderr, which Nix shows).</summary>
 internal static partial class LogMessages
 {
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Log {Log} accepted {Document} at index {Index} (HTTP {Status})")]
