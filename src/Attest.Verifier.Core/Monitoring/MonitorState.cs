@@ -124,6 +124,12 @@ public sealed record MonitorState(
             error = $"not JSON: {e.Message}";
             return false;
         }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json validates string contents lazily: invalid UTF-8 surfaces when a string is read.
+            error = $"a string is not valid UTF-8: {e.Message}";
+            return false;
+        }
     }
 
     private static bool TryRead(JsonElement root, [NotNullWhen(true)] out MonitorState? state, [NotNullWhen(false)] out string? error)
