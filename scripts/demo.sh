@@ -231,7 +231,7 @@ else
   echo "attest-verify report: (not available in this build)"
 fi
 
-monitor_line="(not available in this build)"
+monitor_line="monitor: (not available in this build)"
 heading "Monitor the log (attest-verify monitor --once)"
 if has_verb monitor; then
   set +e
@@ -246,7 +246,7 @@ else
   echo "attest-verify monitor: (not available in this build)"
 fi
 
-gate_line="(not available in this build)"
+gate_line="gate: (not available in this build)"
 heading "Gate a binary cache (attest-verify gate)"
 if has_verb gate; then
   cache="$work/cache"
@@ -271,7 +271,7 @@ if has_verb gate; then
   echo "GET $(basename "${out[unreproducible]}" | cut -d- -f1).narinfo -> $refused_code (X-Attest-Reason: $reason)"
   [ "$trusted_code" = 200 ] || die "the gate did not serve the trusted path's narinfo (HTTP $trusted_code)"
   [ "$refused_code" = 404 ] || die "the gate did not refuse the disputed path's narinfo (HTTP $refused_code)"
-  gate_line="gate: $gate_url serves the trusted narinfo (200) and refuses the disputed one (404: $reason)"
+  gate_line="gate: $gate_url serves the trusted narinfo (200) and refuses the disputed one (404 with X-Attest-Reason)"
 else
   echo "attest-verify gate: (not available in this build)"
 fi
