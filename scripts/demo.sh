@@ -125,7 +125,8 @@ show attest_log builders add "${pubkey[builder-a]}" --data-dir "$data" --operato
   || die "registering builder-a failed"
 show attest_log builders add "${pubkey[builder-b]}" --data-dir "$data" --operator beta --reason "demo builder b" \
   || die "registering builder-b failed"
-attest_log --urls "http://127.0.0.1:$log_port" --data-dir "$data" >"$work/log.log" 2>&1 &
+# Started directly, not through the wrapper function, so that $! is the server itself (cleanup kills it).
+dotnet "$log_dll" --urls "http://127.0.0.1:$log_port" --data-dir "$data" >"$work/log.log" 2>&1 &
 pids+=("$!")
 wait_http "${log_url}checkpoint" "${pids[-1]}" log
 origin=$(sed -n 's/^origin: //p' "$work/log.log")
@@ -255,7 +256,7 @@ if has_verb gate; then
   say "copied both outputs into the cache file://$cache"
   gate_port=$(free_port)
   gate_url="http://127.0.0.1:$gate_port"
-  verify gate "${vflags[@]}" --upstream "file://$cache" --listen "$gate_url" >"$work/gate.log" 2>&1 &
+  dotnet "$verify_dll" gate "${vflags[@]}" --upstream "file://$cache" --listen "$gate_url" >"$work/gate.log" 2>&1 &
   pids+=("$!")
   wait_http "$gate_url/nix-cache-info" "${pids[-1]}" gate
   narinfo_status() {

@@ -31,9 +31,36 @@ public sealed class DemoScriptTests
         Assert.Contains("disagreed: builder-b (operator beta)", output, StringComparison.Ordinal);
         Assert.Contains("why not:", output, StringComparison.Ordinal);
 
-        // The work directory is announced and removed again without --keep.
+        // Without --keep the script stops its servers and removes its work directory.
         var workLine = output.Split('\n').First(l => l.StartsWith("Attest demo; work directory: ", StringComparison.Ordinal));
-        Assert.False(Directory.Exists(workLine["Attest demo; work directory: ".Length..].Trim()), "the work directory was left behind");
+        var work = workLine["Attest demo; work directory: ".Length..].Trim();
+        Assert.False(Directory.Exists(work), "the work directory was left behind");
+        Assert.Empty(ProcessesMentioning(work));
+    }
+
+    /// <summary>Command lines of running processes that name <paramref name="text"/> (the servers get the work directory as an argument).</summary>
+    private static List<string> ProcessesMentioning(string text)
+    {
+        var found = new List<string>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            string commandLine;
+            try
+            {
+                commandLine = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ');
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue; // not a process, or it exited meanwhile
+            }
+
+            if (commandLine.Contains(text, StringComparison.Ordinal))
+            {
+                found.Add(commandLine);
+            }
+        }
+
+        return found;
     }
 
     private static string ResultLine(string output, string prefix)
