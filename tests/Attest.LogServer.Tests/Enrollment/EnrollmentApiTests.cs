@@ -229,7 +229,7 @@ public sealed class EnrollmentApiTests(SwtpmFixture fixture) : IClassFixture<Swt
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
-    private static async Task<string> SwtpmRootsAsync()
+    internal static async Task<string> SwtpmRootsAsync()
     {
         // The CA directory also holds the CA's private keys; the log gets only the two certificates.
         string ca = await SwtpmInstance.CaDirectoryAsync();
