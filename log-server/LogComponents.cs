@@ -12,6 +12,7 @@ public sealed class LogComponents : IAsyncDisposable
     private BuilderAdministration? _builders;
     private SubmissionGate? _gate;
     private LogEnrollmentStore? _enrollments;
+    private TpmEvidenceAdmission? _tpmEvidence;
     private WitnessCoordinator? _witnesses;
 
     /// <summary>The log engine.</summary>
@@ -34,8 +35,9 @@ public sealed class LogComponents : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(loggers);
         _engine = await LogEngine.OpenAsync(options.Log, keys.LogKey, loggers.CreateLogger<LogEngine>(), cancellationToken);
         _builders = BuilderAdministration.Load(_engine, keys.AdminKey);
-        _gate = new SubmissionGate(options.Log, _engine, _builders);
         _enrollments = LogEnrollmentStore.Load(_engine, _builders, keys.AdminKey);
+        _tpmEvidence = new TpmEvidenceAdmission(string.IsNullOrEmpty(options.Tpm.EkRootsDirectory) ? null : _enrollments);
+        _gate = new SubmissionGate(options.Log, _engine, _builders, _tpmEvidence);
         _witnessHttp.Timeout = options.Log.WitnessTimeout;
         _witnesses = new WitnessCoordinator(_engine, options.Log, _witnessHttp, loggers.CreateLogger<WitnessCoordinator>());
     }
@@ -69,6 +71,7 @@ public sealed class LogComponents : IAsyncDisposable
         }
 
         _builders?.Dispose();
+        _tpmEvidence?.Dispose();
         _witnessHttp.Dispose();
     }
 }

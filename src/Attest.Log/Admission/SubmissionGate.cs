@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Attest.Log.Engine;
+using Attest.Log.Enrollment;
 using Attest.Log.Sequencing;
 using Attest.Log.Storage;
 using Attest.Provenance.Attestations;
@@ -25,15 +26,21 @@ public sealed class SubmissionGate
     private readonly BuilderAdministration _builders;
     private readonly TokenBucketLimiter _limiter;
     private readonly AttestationOptions _attestationOptions = new();
+    private readonly TpmEvidenceAdmission? _tpmEvidence;
 
     /// <summary>Creates the gate.</summary>
-    public SubmissionGate(LogOptions options, LogEngine engine, BuilderAdministration builders)
+    /// <param name="options">Rate limits.</param>
+    /// <param name="engine">The log.</param>
+    /// <param name="builders">The builder registry.</param>
+    /// <param name="tpmEvidence">Checks of a document's <c>tpm</c> member; null admits it unchecked.</param>
+    public SubmissionGate(LogOptions options, LogEngine engine, BuilderAdministration builders, TpmEvidenceAdmission? tpmEvidence = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(builders);
         _engine = engine;
         _builders = builders;
+        _tpmEvidence = tpmEvidence;
         _limiter = new TokenBucketLimiter(options.BuilderRatePerSecond, options.BuilderBurst);
     }
 
@@ -83,6 +90,11 @@ public sealed class SubmissionGate
         if (!parsed.TryVerify(_builders.Registry, out var builder, out error))
         {
             return Refuse(error);
+        }
+
+        if (_tpmEvidence?.Check(parsed, builder.KeyId) is { } tpmRefusal)
+        {
+            return tpmRefusal;
         }
 
         var admitted = new AdmittedAttestation(parsed, builder);
