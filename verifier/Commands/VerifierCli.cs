@@ -25,6 +25,8 @@ internal static class VerifierCli
             state,
             new PathCommand(options),
             new GateCommand(options),
+            new MonitorCommand(options),
+            new ReportCommand(options),
         };
     }
 
