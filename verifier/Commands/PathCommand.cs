@@ -85,7 +85,8 @@ internal sealed class PathCommand : Command
             paths.Add(path);
         }
 
-        using HttpClient http = _common.Http();
+        // Created only when needed, so --offline with a given hash never touches the network.
+        using var http = new LazyHttpClient(_common.Http);
         List<PathQuery> queries;
         try
         {
@@ -140,7 +141,7 @@ internal sealed class PathCommand : Command
             : ExitCodes.NotTrusted;
     }
 
-    private async Task<List<PathQuery>> ResolveHashesAsync(ParseResult parseResult, List<StorePath> paths, HttpClient http, CancellationToken cancellationToken)
+    private async Task<List<PathQuery>> ResolveHashesAsync(ParseResult parseResult, List<StorePath> paths, LazyHttpClient http, CancellationToken cancellationToken)
     {
         if (parseResult.GetValue(_narHash) is { } hashText)
         {
@@ -151,7 +152,7 @@ internal sealed class PathCommand : Command
 
         if (parseResult.GetValue(_narInfo) is { } narInfo)
         {
-            PathQuery fromNarInfo = await NarHashSources.FromNarInfoAsync(narInfo, http, cancellationToken);
+            PathQuery fromNarInfo = await NarHashSources.FromNarInfoAsync(narInfo, http.Value, cancellationToken);
             return fromNarInfo.StorePath == paths[0]
                 ? [fromNarInfo]
                 : throw new InvalidOperationException($"The narinfo {narInfo} describes {fromNarInfo.StorePath}, not {paths[0]}.");
@@ -166,7 +167,7 @@ internal sealed class PathCommand : Command
         return queries;
     }
 
-    private async Task<PathVerifier> CreateVerifierAsync(ParseResult parseResult, TrustPolicy policy, HttpClient http, CancellationToken cancellationToken)
+    private async Task<PathVerifier> CreateVerifierAsync(ParseResult parseResult, TrustPolicy policy, LazyHttpClient http, CancellationToken cancellationToken)
     {
         if (parseResult.GetValue(_offline) is { } bundleFile)
         {
@@ -183,6 +184,16 @@ internal sealed class PathCommand : Command
         }
 
         var state = new VerifierState(parseResult.GetValue(_common.State) ?? VerifierState.DefaultDirectory);
-        return PathVerifier.ForLogs(policy, http, state);
+        return PathVerifier.ForLogs(policy, http.Value, state);
     }
+}
+
+/// <summary>An HTTP client made on first use and disposed with its owner.</summary>
+internal sealed class LazyHttpClient(Func<HttpClient> create) : IDisposable
+{
+    private HttpClient? _client;
+
+    public HttpClient Value => _client ??= create();
+
+    public void Dispose() => _client?.Dispose();
 }
