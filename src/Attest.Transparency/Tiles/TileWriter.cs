@@ -125,7 +125,9 @@ public sealed class TileWriter
             ThrowHelper.ThrowInvalidData($"The tile reader returned {bytes.Count} tiles for {paths.Count} requested.");
         }
 
-        ReadOnlyMemory<byte>? bundle = paths.Count > hashTiles ? bytes[hashTiles] : null;
+        // The cast matters: without it the null converts through byte[] to an empty ReadOnlyMemory<byte>, which
+        // Resume would then read as an empty partial bundle instead of "bundle unknown".
+        var bundle = paths.Count > hashTiles ? bytes[hashTiles] : (ReadOnlyMemory<byte>?)null;
         return Resume(size, bytes.Take(hashTiles).ToArray(), bundle);
     }
 

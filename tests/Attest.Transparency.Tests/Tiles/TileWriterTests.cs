@@ -68,6 +68,26 @@ public sealed class TileWriterTests
         Assert.Equal(expected.Tiles.Select(t => (t.Path, Convert.ToHexString(t.Bytes.Span))), actual.Tiles.Select(t => (t.Path, Convert.ToHexString(t.Bytes.Span))));
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(300)]
+    [InlineData(512)]
+    public async Task LoadAsync_WithoutEntries_ResumesHashesAndLeavesBundleUnknown(int size)
+    {
+        var leaves = Leaves(size + 5, 7);
+        var straight = new TileWriter();
+        var store = new MemoryTileStore();
+        store.Apply(straight.AppendLeafHashes(leaves[..size]));
+        var expected = straight.AppendLeafHashes(leaves[size..]);
+
+        var resumed = await TileWriter.LoadAsync(store, size, withEntries: false, CancellationToken.None);
+
+        Assert.Equal(size, resumed.Size);
+        // At a bundle boundary the partial bundle is empty, hence known; otherwise it was not read.
+        Assert.Equal(size % 256 == 0, resumed.CanAppendEntries);
+        Assert.Equal(expected.Root, resumed.AppendLeafHashes(leaves[size..]).Root);
+    }
+
     [Fact]
     public void Resume_WrongTileCountOrLength_Throws()
     {
