@@ -24,7 +24,7 @@ internal sealed class MonitorCommand : Command
 
     private readonly Option<bool> _checkSearch = new("--check-search") { Description = "Also query /v1/search for every indexed store path and report entries the log omits or alters." };
     private readonly Option<string?> _witnessKey = new("--witness-key") { Description = "Act as a tlog-witness with this note private key file (needs --listen)." };
-    private readonly Option<Uri?> _listen = new("--listen") { Description = "Serve POST /add-checkpoint at this URL, for example http://127.0.0.1:7380 (needs --witness-key)." };
+    private readonly Option<string?> _listen = new("--listen") { Description = "Serve POST /add-checkpoint at this URL, for example http://127.0.0.1:7380 (needs --witness-key)." };
 
     public MonitorCommand(CommonOptions common)
         : base("monitor", "Follow logs, verify every checkpoint, tile and entry, and report forks, split views, rewritten tiles and vanished entries: exit 3.")
@@ -48,6 +48,11 @@ internal sealed class MonitorCommand : Command
             if (result.GetValue(_witnessKey) is null != (result.GetValue(_listen) is null))
             {
                 result.AddError("--witness-key and --listen go together.");
+            }
+
+            if (result.GetValue(_listen) is { } listen && MonitorOptions.ParseHttpUrl(listen) is null)
+            {
+                result.AddError("--listen must be an absolute http(s) URL.");
             }
 
             if (result.GetValue(_listen) is not null && result.GetValue(_once))
@@ -118,7 +123,7 @@ internal sealed class MonitorCommand : Command
                 witnessState = new FileWitnessStateStore(Path.Combine(stateDirectory, "witness"));
                 var witnessLogs = logs.Select(l => new WitnessLog(l.Origin, NoteVerifier.Import(l.VerifierKey)));
                 witness = new MonitorWitness(monitors, new CheckpointWitness(witnessLogs, witnessState, signer));
-                app = BuildWitnessApp(parseResult.GetRequiredValue(_listen)!, witness);
+                app = BuildWitnessApp(MonitorOptions.ParseHttpUrl(parseResult.GetRequiredValue(_listen)!)!, witness);
                 await app.StartAsync(cancellationToken);
                 await output.WriteLineAsync($"Witness {signer.Verifier.Encode()} listening on {parseResult.GetRequiredValue(_listen)}.");
             }

@@ -7,7 +7,7 @@ namespace Attest.Verifier.Cli.Commands;
 /// <summary>The log-selection options <c>monitor</c> and <c>report</c> share: the policy's logs, or one log named on the command line.</summary>
 internal sealed class MonitorOptions
 {
-    public Option<Uri?> Log { get; } = new("--log") { Description = "Follow this log URL instead of the policy's logs (with --key and --origin)." };
+    public Option<string?> Log { get; } = new("--log") { Description = "Follow this log URL instead of the policy's logs (with --key and --origin)." };
 
     public Option<string?> Key { get; } = new("--key") { Description = "The log's note verifier key (with --log)." };
 
@@ -30,7 +30,7 @@ internal sealed class MonitorOptions
                 result.AddError("--origin needs --log.");
             }
 
-            if (result.GetValue(Log) is { } url && !(url.IsAbsoluteUri && url.Scheme is "http" or "https"))
+            if (result.GetValue(Log) is { } text && ParseHttpUrl(text) is null)
             {
                 result.AddError("--log must be an absolute http(s) URL.");
             }
@@ -40,7 +40,7 @@ internal sealed class MonitorOptions
     /// <summary>The logs to follow, and the policy when one was loaded (null with --log); null logs after an error was printed.</summary>
     public (IReadOnlyList<LogPolicy>? Logs, TrustPolicy? Policy) Resolve(ParseResult parseResult, CommonOptions common)
     {
-        if (parseResult.GetValue(Log) is { } url)
+        if (parseResult.GetValue(Log) is { } text && ParseHttpUrl(text) is { } url)
         {
             var key = parseResult.GetRequiredValue(Key)!;
             if (!NoteVerifier.TryImport(key, out var verifier, out var error))
@@ -57,6 +57,10 @@ internal sealed class MonitorOptions
         var policy = CommandSupport.LoadPolicy(parseResult, common);
         return policy is null ? (null, null) : (policy.Logs, policy);
     }
+
+    /// <summary>An absolute http(s) URL, or null.</summary>
+    public static Uri? ParseHttpUrl(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" ? url : null;
 
     /// <summary>The monitor's state directory: <c>monitor/</c> under <c>--state</c> or the default state directory.</summary>
     public static string StateDirectory(ParseResult parseResult, CommonOptions common) =>
