@@ -229,7 +229,12 @@ public sealed class EnrollmentApiTests(SwtpmFixture fixture) : IClassFixture<Swt
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
-    internal static async Task<string> SwtpmRootsAsync()
+    // One read-only copy per test run: the same two certificates serve every test.
+    private static readonly Lazy<Task<string>> SwtpmRoots = new(CopySwtpmRootsAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    internal static Task<string> SwtpmRootsAsync() => SwtpmRoots.Value;
+
+    private static async Task<string> CopySwtpmRootsAsync()
     {
         // The CA directory also holds the CA's private keys; the log gets only the two certificates.
         string ca = await SwtpmInstance.CaDirectoryAsync();
