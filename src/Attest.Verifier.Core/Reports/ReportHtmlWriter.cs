@@ -16,7 +16,7 @@ public static class ReportHtmlWriter
         *{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--ink);background:var(--bg)}
         header{background:#24292f;color:#fff;padding:20px 32px}header h1{margin:0;font-size:22px}header p{margin:4px 0 0;color:#c9d1d9;font-size:13px}
         main{max-width:1200px;margin:0 auto;padding:24px 32px}
-        .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:14px;margin-bottom:24px}
+        .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:14px;margin-bottom:24px}
         .card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:14px 16px;border-top:4px solid var(--line)}
         .card .n{font-size:28px;font-weight:600}.card .l{color:var(--mute);font-size:13px}
         .card.ok{border-top-color:var(--ok)}.card.bad{border-top-color:var(--bad)}.card.once{border-top-color:var(--once)}
