@@ -123,34 +123,17 @@ public sealed class TlogProof
         }
 
         var hashes = new List<MerkleHash>();
-        Span<byte> hash = stackalloc byte[MerkleHash.Size];
-        while (true)
+        switch (ProofHashLines.TryRead(ref rest, MaxProofHashes, hashes))
         {
-            if (!TakeLine(ref rest, out line))
-            {
+            case ProofHashLinesFailure.NoBlankLine:
                 error = TlogProofError.NoBlankLine;
                 return false;
-            }
-
-            if (line.IsEmpty)
-            {
-                break;
-            }
-
-            if (hashes.Count == MaxProofHashes)
-            {
+            case ProofHashLinesFailure.TooMany:
                 error = TlogProofError.TooManyHashes;
                 return false;
-            }
-
-            if (line.Length != 44 || !NoteEncoding.TryDecodeBase64(line, hash, out int written) || written != MerkleHash.Size
-                || !NoteEncoding.IsCanonicalBase64(line, hash))
-            {
+            case ProofHashLinesFailure.BadHash:
                 error = TlogProofError.BadHash(hashes.Count + 1);
                 return false;
-            }
-
-            hashes.Add(new MerkleHash(hash));
         }
 
         if (!SignedCheckpoint.TryParse(rest, out var checkpoint, out string? checkpointError))

@@ -91,37 +91,17 @@ public sealed class AddCheckpointRequest
 
         var rest = body[(newline + 1)..];
         var proof = new List<MerkleHash>();
-        Span<byte> hash = stackalloc byte[MerkleHash.Size];
-        while (true)
+        switch (ProofHashLines.TryRead(ref rest, MaxProofLines, proof))
         {
-            newline = rest.IndexOf((byte)'\n');
-            if (newline < 0)
-            {
+            case ProofHashLinesFailure.NoBlankLine:
                 error = WitnessError.NoBlankLine;
                 return false;
-            }
-
-            var line = rest[..newline];
-            rest = rest[(newline + 1)..];
-            if (line.IsEmpty)
-            {
-                break;
-            }
-
-            if (proof.Count == MaxProofLines)
-            {
+            case ProofHashLinesFailure.TooMany:
                 error = WitnessError.TooManyProofLines;
                 return false;
-            }
-
-            if (line.Length != 44 || !NoteEncoding.TryDecodeBase64(line, hash, out int written) || written != MerkleHash.Size
-                || !NoteEncoding.IsCanonicalBase64(line, hash))
-            {
+            case ProofHashLinesFailure.BadHash:
                 error = WitnessError.BadProofLine(proof.Count + 1);
                 return false;
-            }
-
-            proof.Add(new MerkleHash(hash));
         }
 
         if (!SignedCheckpoint.TryParse(rest, out var checkpoint, out string? checkpointError))
