@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using Attest.Transparency.Tiles;
 using Attest.Verifier.Logs;
-using Attest.Verifier.Monitoring;
 using Attest.Verifier.Reports;
 
 namespace Attest.Verifier.Cli.Commands;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Attest.Nix;
@@ -38,9 +37,8 @@ public sealed class LogClient : IEvidenceSource
     /// <summary>Most entries read for one store path; more is refused rather than read without end.</summary>
     public const int MaxEntriesPerPath = 10_000;
 
-    private readonly HttpClient _http;
+    private readonly TiledLog _log;
     private readonly VerifierState? _state;
-    private readonly ITileReader _tileReader;
     private readonly Lock _gate = new();
     private Task<VerifiedCheckpoint>? _checkpoint;
 
@@ -54,10 +52,8 @@ public sealed class LogClient : IEvidenceSource
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(http);
         Log = log;
-        _http = http;
+        _log = new TiledLog(log, http);
         _state = state;
-        CheckpointPolicy = CreateCheckpointPolicy(log);
-        _tileReader = TileReader.FromFetch(FetchTileAsync);
     }
 
     /// <summary>Gets the log as the policy names it.</summary>
@@ -67,7 +63,7 @@ public sealed class LogClient : IEvidenceSource
     public string Origin => Log.Origin;
 
     /// <summary>Gets the rule the log's checkpoints must meet: its note key and the witness k-of-n.</summary>
-    public CheckpointPolicy CheckpointPolicy { get; }
+    public CheckpointPolicy CheckpointPolicy => _log.Policy;
 
     /// <summary>Builds the checkpoint rule for a log of the policy.</summary>
     /// <param name="log">The log.</param>
@@ -163,7 +159,7 @@ public sealed class LogClient : IEvidenceSource
         {
             string query = $"v1/search?{parameter}={Uri.EscapeDataString(value)}"
                 + (after is { } a ? "&after=" + a.ToString(CultureInfo.InvariantCulture) : string.Empty);
-            byte[] body = await GetAsync(query, MaxSearchResponseBytes, cancellationToken).ConfigureAwait(false)
+            byte[] body = await _log.GetAsync(query, MaxSearchResponseBytes, cancellationToken).ConfigureAwait(false)
                 ?? throw new LogIntegrityException($"Log {Origin} has no search API at {new Uri(Log.Url, query)}.");
             long? next = ParseSearchPage(body, results);
             if (results.Count > MaxEntriesPerPath)
@@ -214,20 +210,10 @@ public sealed class LogClient : IEvidenceSource
 
     private async Task<VerifiedCheckpoint> RefreshAsync(CancellationToken cancellationToken)
     {
-        byte[] bytes = await GetAsync("checkpoint", NoteLimits.MaxNoteBytes, cancellationToken).ConfigureAwait(false)
+        byte[] bytes = await _log.GetAsync("checkpoint", NoteLimits.MaxNoteBytes, cancellationToken).ConfigureAwait(false)
             ?? throw new LogIntegrityException($"Log {Origin} serves no checkpoint at {new Uri(Log.Url, "checkpoint")}.");
-        if (!SignedCheckpoint.TryParse(bytes, out SignedCheckpoint? fetched, out string? error))
-        {
-            throw new LogIntegrityException($"Log {Origin} served a malformed checkpoint: {error}.");
-        }
-
-        CheckpointVerdict verdict = fetched.Verify(CheckpointPolicy);
-        if (!verdict.IsValid)
-        {
-            throw new LogIntegrityException($"Log {Origin} served a checkpoint that does not verify under the policy: {verdict}.");
-        }
-
-        var current = new VerifiedCheckpoint(fetched, NewTileClient(fetched));
+        SignedCheckpoint fetched = _log.VerifyCheckpoint(bytes);
+        var current = new VerifiedCheckpoint(fetched, _log.TilesFor(fetched));
         if (_state is not null)
         {
             await _state.AdvanceAsync(CheckpointPolicy, fetched, ProveConsistentAsync, cancellationToken).ConfigureAwait(false);
@@ -237,7 +223,7 @@ public sealed class LogClient : IEvidenceSource
 
         async Task ProveConsistentAsync(SignedCheckpoint older, SignedCheckpoint newer, CancellationToken token)
         {
-            TileClient tiles = ReferenceEquals(newer, fetched) ? current.Tiles : NewTileClient(newer);
+            TileClient tiles = ReferenceEquals(newer, fetched) ? current.Tiles : _log.TilesFor(newer);
             MerkleHash[] proof;
             try
             {
@@ -258,48 +244,5 @@ public sealed class LogClient : IEvidenceSource
                 throw VerifierState.ForkException(olderIsStored ? older : newer, olderIsStored ? newer : older, $"the consistency proof fails ({result.Reason})");
             }
         }
-    }
-
-    private TileClient NewTileClient(SignedCheckpoint checkpoint) =>
-        new(_tileReader, (long)checkpoint.Checkpoint.TreeSize, checkpoint.Checkpoint.RootHash);
-
-    private async ValueTask<ReadOnlyMemory<byte>> FetchTileAsync(TilePath tile, CancellationToken cancellationToken) =>
-        await GetAsync(tile.ToString(), MaxTileBytes, cancellationToken).ConfigureAwait(false) ?? throw new TileNotFoundException(tile);
-
-    /// <summary>GETs a resource under the log URL, refusing bodies above <paramref name="maxBytes"/>; null on 404.</summary>
-    private async Task<byte[]?> GetAsync(string relative, int maxBytes, CancellationToken cancellationToken)
-    {
-        var uri = new Uri(Log.Url, relative);
-        using HttpResponseMessage response = await _http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException($"GET {uri} answered {(int)response.StatusCode} {response.ReasonPhrase}.", null, response.StatusCode);
-        }
-
-        if (response.Content.Headers.ContentLength > maxBytes)
-        {
-            throw new LogIntegrityException($"GET {uri} announced {response.Content.Headers.ContentLength} bytes; the limit is {maxBytes}.");
-        }
-
-        using Stream stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        using var buffer = new MemoryStream();
-        byte[] chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > maxBytes)
-            {
-                throw new LogIntegrityException($"GET {uri} returned more than {maxBytes} bytes.");
-            }
-
-            await buffer.WriteAsync(chunk.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-        }
-
-        return buffer.ToArray();
     }
 }

@@ -1,5 +1,4 @@
 using Attest.Verifier.Logs;
-using Attest.Verifier.Monitoring;
 
 namespace Attest.Verifier.Reports;
 

@@ -4,6 +4,7 @@ using Attest.Transparency.Cosignatures;
 using Attest.Transparency.Notes;
 using Attest.Transparency.Tiles;
 using Attest.Transparency.Witness;
+using Attest.Verifier.Logs;
 using Attest.Verifier.Monitoring;
 using Attest.Verifier.Tests.Support;
 

@@ -2,39 +2,17 @@ using System.Net;
 using Attest.Transparency.Checkpoints;
 using Attest.Transparency.Notes;
 using Attest.Transparency.Tiles;
-using Attest.Verifier.Logs;
 using Attest.Verifier.Policy;
 
-namespace Attest.Verifier.Monitoring;
-
-/// <summary>Thrown when a log cannot be read (HTTP failure, missing resource); not evidence of misbehaviour.</summary>
-public sealed class LogUnreachableException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    public LogUnreachableException()
-    {
-    }
-
-    /// <summary>Creates the exception with a message.</summary>
-    /// <param name="message">The message.</param>
-    public LogUnreachableException(string message)
-        : base(message)
-    {
-    }
-
-    /// <summary>Creates the exception with a message and cause.</summary>
-    /// <param name="message">The message.</param>
-    /// <param name="innerException">The cause.</param>
-    public LogUnreachableException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}
+namespace Attest.Verifier.Logs;
 
 /// <summary>
-/// Reads a log's static c2sp.org/tlog-tiles resources over HTTP (<c>checkpoint</c>, <c>tile/...</c>): raw bytes as
-/// served, with size caps; nothing here is trusted. <see cref="TileClient"/> and <see cref="LogMonitor"/> verify.
+/// Reads one log's resources over HTTP — its c2sp.org/tlog-tiles <c>checkpoint</c> and <c>tile/...</c> files and any
+/// other path under its URL — as raw bytes with size caps, and verifies checkpoints under the log key and witness
+/// k-of-n. Tiles and entries are untrusted here: a <see cref="TileClient"/> over <see cref="Reader"/> checks them.
+/// The one HTTP reader of the verifier: <see cref="LogClient"/>, the monitor and the report all read through it.
 /// </summary>
+/// <remarks>Thread-safe.</remarks>
 public sealed class TiledLog
 {
     private readonly HttpClient _http;
@@ -42,6 +20,7 @@ public sealed class TiledLog
     /// <summary>Creates a reader for <paramref name="log"/>.</summary>
     /// <param name="log">The log (URL, origin, keys).</param>
     /// <param name="http">The HTTP client.</param>
+    /// <exception cref="FormatException">The policy's log or witness keys are not note verifier keys.</exception>
     public TiledLog(LogPolicy log, HttpClient http)
     {
         ArgumentNullException.ThrowIfNull(log);
@@ -49,8 +28,7 @@ public sealed class TiledLog
         Log = log;
         _http = http;
         Policy = LogClient.CreateCheckpointPolicy(log);
-        Reader = TileReader.FromFetch(async (tile, token) => await GetAsync(tile.ToString(), LogClient.MaxTileBytes, token).ConfigureAwait(false)
-            ?? throw new TileNotFoundException(tile));
+        Reader = TileReader.FromFetch(async (tile, token) => await GetTileAsync(tile, token).ConfigureAwait(false));
     }
 
     /// <summary>Gets the log.</summary>
@@ -59,22 +37,25 @@ public sealed class TiledLog
     /// <summary>Gets the rule its checkpoints must meet.</summary>
     public CheckpointPolicy Policy { get; }
 
-    /// <summary>Gets a reader of its tiles (untrusted bytes).</summary>
+    /// <summary>Gets a reader of its tiles (untrusted bytes; a missing tile is a <see cref="TileNotFoundException"/>).</summary>
     public ITileReader Reader { get; }
 
     /// <summary>Fetches the checkpoint as served.</summary>
     /// <param name="cancellationToken">Cancels the fetch.</param>
     /// <returns>The note bytes.</returns>
-    /// <exception cref="LogUnreachableException">The log does not serve one.</exception>
+    /// <exception cref="LogUnreachableException">The log does not serve one, or cannot be read.</exception>
+    /// <exception cref="LogIntegrityException">The checkpoint is larger than a note may be.</exception>
     public async Task<byte[]> GetCheckpointBytesAsync(CancellationToken cancellationToken) =>
         await GetAsync("checkpoint", NoteLimits.MaxNoteBytes, cancellationToken).ConfigureAwait(false)
-        ?? throw new LogUnreachableException($"Log {Log.Origin} serves no checkpoint at {new Uri(Log.Url, "checkpoint")}.");
+        ?? throw new LogUnreachableException($"Log {Log.Origin} serves no checkpoint at {new Uri(Log.Url, "checkpoint")}.", null, HttpStatusCode.NotFound);
 
     /// <summary>Fetches one tile or entry bundle as served.</summary>
     /// <param name="tile">The tile.</param>
     /// <param name="cancellationToken">Cancels the fetch.</param>
     /// <returns>The bytes.</returns>
     /// <exception cref="TileNotFoundException">The log does not serve it.</exception>
+    /// <exception cref="LogUnreachableException">The log cannot be read.</exception>
+    /// <exception cref="LogIntegrityException">The tile is larger than <see cref="LogClient.MaxTileBytes"/>.</exception>
     public async Task<byte[]> GetTileAsync(TilePath tile, CancellationToken cancellationToken) =>
         await GetAsync(tile.ToString(), LogClient.MaxTileBytes, cancellationToken).ConfigureAwait(false) ?? throw new TileNotFoundException(tile);
 
@@ -82,11 +63,21 @@ public sealed class TiledLog
     /// <param name="cancellationToken">Cancels the fetch.</param>
     /// <returns>The checkpoint and a tile client bound to it.</returns>
     /// <exception cref="LogIntegrityException">The checkpoint is malformed or does not verify.</exception>
+    /// <exception cref="LogUnreachableException">The log cannot be read.</exception>
     public async Task<VerifiedCheckpoint> GetVerifiedCheckpointAsync(CancellationToken cancellationToken)
     {
         var bytes = await GetCheckpointBytesAsync(cancellationToken).ConfigureAwait(false);
         var checkpoint = VerifyCheckpoint(bytes);
-        return new VerifiedCheckpoint(checkpoint, new TileClient(Reader, (long)checkpoint.Checkpoint.TreeSize, checkpoint.Checkpoint.RootHash));
+        return new VerifiedCheckpoint(checkpoint, TilesFor(checkpoint));
+    }
+
+    /// <summary>A tile client that checks this log's tiles against <paramref name="checkpoint"/>.</summary>
+    /// <param name="checkpoint">A verified checkpoint of this log.</param>
+    /// <returns>The tile client.</returns>
+    public TileClient TilesFor(SignedCheckpoint checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        return new TileClient(Reader, (long)checkpoint.Checkpoint.TreeSize, checkpoint.Checkpoint.RootHash);
     }
 
     /// <summary>Parses and verifies checkpoint bytes under the log key and witness policy.</summary>
@@ -116,7 +107,8 @@ public sealed class TiledLog
 
     /// <summary>
     /// Streams the verified entries <c>[from, tiles.TreeSize)</c> bundle by bundle (each entry checked against its
-    /// verified leaf hash by <see cref="TileClient.ReadBundleAsync"/>).
+    /// verified leaf hash by <see cref="TileClient.ReadBundleAsync"/>). The next bundle is fetched while the caller
+    /// works on the current one.
     /// </summary>
     /// <param name="tiles">A tile client bound to a verified checkpoint.</param>
     /// <param name="from">The first entry index.</param>
@@ -127,17 +119,38 @@ public sealed class TiledLog
     {
         ArgumentNullException.ThrowIfNull(tiles);
         ArgumentOutOfRangeException.ThrowIfNegative(from);
-        for (var bundle = from >> TilePath.Height; bundle << TilePath.Height < tiles.TreeSize; bundle++)
+        var bundle = from >> TilePath.Height;
+        Task<byte[][]>? next = bundle << TilePath.Height < tiles.TreeSize ? tiles.ReadBundleAsync(bundle, cancellationToken).AsTask() : null;
+        try
         {
-            var entries = await tiles.ReadBundleAsync(bundle, cancellationToken).ConfigureAwait(false);
-            var first = bundle << TilePath.Height;
-            var skip = (int)Math.Max(0, from - first);
-            yield return (first + skip, skip == 0 ? entries : entries[skip..]);
+            while (next is not null)
+            {
+                var entries = await next.ConfigureAwait(false);
+                var first = bundle << TilePath.Height;
+                bundle++;
+                next = bundle << TilePath.Height < tiles.TreeSize ? tiles.ReadBundleAsync(bundle, cancellationToken).AsTask() : null;
+                var skip = (int)Math.Max(0, from - first);
+                yield return (first + skip, skip == 0 ? entries : entries[skip..]);
+            }
+        }
+        finally
+        {
+            // A caller that stops early leaves the prefetch running: observe its failure so it is not left unobserved.
+            _ = next?.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 
-    private async Task<byte[]?> GetAsync(string relative, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>GETs a resource under the log URL, refusing bodies above <paramref name="maxBytes"/>.</summary>
+    /// <param name="relative">The path (and query) relative to the log URL.</param>
+    /// <param name="maxBytes">The largest body accepted.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The body, or <see langword="null"/> when the log answers 404.</returns>
+    /// <exception cref="LogUnreachableException">The request failed or the log answered another error status.</exception>
+    /// <exception cref="LogIntegrityException">The body is larger than <paramref name="maxBytes"/>.</exception>
+    public async Task<byte[]?> GetAsync(string relative, int maxBytes, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(relative);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
         var uri = new Uri(Log.Url, relative);
         try
         {
@@ -149,7 +162,7 @@ public sealed class TiledLog
 
             if (!response.IsSuccessStatusCode)
             {
-                throw new LogUnreachableException($"GET {uri} answered {(int)response.StatusCode} {response.ReasonPhrase}.");
+                throw new LogUnreachableException($"GET {uri} answered {(int)response.StatusCode} {response.ReasonPhrase}.", null, response.StatusCode);
             }
 
             if (response.Content.Headers.ContentLength > maxBytes)
@@ -160,6 +173,7 @@ public sealed class TiledLog
             var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             await using (stream.ConfigureAwait(false))
             {
+                // Grown as bytes arrive, never sized from the announced length.
                 using var buffer = new MemoryStream();
                 var chunk = new byte[16 * 1024];
                 int read;
@@ -176,9 +190,9 @@ public sealed class TiledLog
                 return buffer.ToArray();
             }
         }
-        catch (HttpRequestException e)
+        catch (HttpRequestException e) when (e is not LogUnreachableException)
         {
-            throw new LogUnreachableException($"GET {uri} failed: {e.Message}", e);
+            throw new LogUnreachableException($"GET {uri} failed: {e.Message}", e, e.StatusCode);
         }
     }
 }
