@@ -140,9 +140,16 @@ internal sealed class MonitorCommand : Command
                     }
                 }
 
+                var delay = Task.Delay(interval, cancellationToken);
+                if (witness is not null && await Task.WhenAny(delay, witness.Misbehaviour) == witness.Misbehaviour)
+                {
+                    // A checkpoint offered to the witness proved the log dishonest: as loud and final as a pass finding.
+                    return await ReportAsync(await witness.Misbehaviour, output, error);
+                }
+
                 try
                 {
-                    await Task.Delay(interval, cancellationToken);
+                    await delay;
                 }
                 catch (OperationCanceledException)
                 {
@@ -179,6 +186,11 @@ internal sealed class MonitorCommand : Command
             return MonitorExitCodes.Error;
         }
 
+        return await ReportAsync(result, output, error);
+    }
+
+    private static async Task<int> ReportAsync(MonitorResult result, TextWriter output, TextWriter error)
+    {
         if (result.Findings.Count == 0)
         {
             await output.WriteLineAsync(result.TreeSize == result.PreviousSize

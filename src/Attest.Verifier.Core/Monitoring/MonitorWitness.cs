@@ -14,6 +14,7 @@ public sealed class MonitorWitness
     private readonly Dictionary<string, LogMonitor> _monitors;
     private readonly CheckpointWitness _witness;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly TaskCompletionSource<MonitorResult> _misbehaviour = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Creates the handler.</summary>
     /// <param name="monitors">The monitors of the logs it witnesses.</param>
@@ -25,6 +26,13 @@ public sealed class MonitorWitness
         _monitors = monitors.ToDictionary(m => m.Origin, StringComparer.Ordinal);
         _witness = witness;
     }
+
+    /// <summary>
+    /// Gets a task that completes the first time an offered checkpoint proves the log misbehaved (signed by the log
+    /// key, yet inconsistent with what the monitor verified), with those findings: the monitor's owner reports them as
+    /// loudly as a pass would, since the request's answer alone reaches only the log.
+    /// </summary>
+    public Task<MonitorResult> Misbehaviour => _misbehaviour.Task;
 
     /// <summary>Handles one add-checkpoint request body.</summary>
     /// <param name="body">The request body.</param>
@@ -51,9 +59,14 @@ public sealed class MonitorWitness
             if (findings.Count > 0)
             {
                 var message = "The monitor has not verified this checkpoint: " + string.Join(" ", findings);
-                return findings.All(f => !f.IsMisbehaviour)
-                    ? Text(WitnessOutcome.Malformed, 503, message)
-                    : Text(WitnessOutcome.BadProof, 422, message);
+                if (findings.All(f => !f.IsMisbehaviour))
+                {
+                    return Text(WitnessOutcome.Malformed, 503, message);
+                }
+
+                var verified = monitor.Verified is { } v ? (long)v.Checkpoint.TreeSize : 0;
+                _misbehaviour.TrySetResult(new MonitorResult(monitor.Origin, verified, verified, 0, findings));
+                return Text(WitnessOutcome.BadProof, 422, message);
             }
 
             return await _witness.AddCheckpointAsync(request, cancellationToken).ConfigureAwait(false);
