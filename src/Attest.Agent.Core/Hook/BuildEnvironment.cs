@@ -12,19 +12,24 @@ public static class BuildEnvironment
 
     /// <summary>
     /// Collects the environment: Nix settings from <paramref name="nixSettings"/> (the hook's <c>NIX_CONFIG</c>)
-    /// or <c>nix show-config</c>, the Nix version, the kernel from <c>/proc</c>, <c>/run/current-system</c>.
+    /// or <c>nix show-config</c>, the Nix version (cached in <paramref name="stateDirectory"/>, see
+    /// <see cref="NixVersionCache"/>), the kernel from <c>/proc</c>, <c>/run/current-system</c>.
     /// </summary>
     /// <param name="builderName">The builder name.</param>
     /// <param name="nix">The Nix runner.</param>
     /// <param name="nixSettings">The settings Nix passed, or <see langword="null"/> to ask Nix.</param>
+    /// <param name="stateDirectory">Where the Nix version is cached, or <see langword="null"/> to always ask Nix.</param>
     /// <param name="cancellationToken">Cancels the Nix commands.</param>
     /// <returns>The environment.</returns>
     /// <exception cref="NixCommandException">Nix could not be asked.</exception>
     public static async Task<NixBuildEnvironment> CollectAsync(
-        string builderName, NixCli nix, IReadOnlyDictionary<string, string>? nixSettings, CancellationToken cancellationToken)
+        string builderName, NixCli nix, IReadOnlyDictionary<string, string>? nixSettings, string? stateDirectory,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(nix);
-        var version = nix.GetVersionAsync(cancellationToken);
+        var version = stateDirectory is null
+            ? nix.GetVersionAsync(cancellationToken)
+            : NixVersionCache.GetVersionAsync(nix, stateDirectory, cancellationToken);
         var settings = nixSettings ?? await nix.ShowConfigAsync(cancellationToken);
         string Setting(string name) => settings.TryGetValue(name, out var value) ? value : string.Empty;
         return new NixBuildEnvironment(

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Attest.Agent.Core.Configuration;
 using Attest.Agent.Core.Identity;
@@ -39,6 +40,12 @@ public sealed class HookRunner
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>
+    /// Whether store metadata is read from Nix's database directly (<see cref="NixStoreDatabase"/>) before asking
+    /// the Nix CLI. On by default; tests turn it off to compare both sources.
+    /// </summary>
+    internal bool UseStoreDatabase { get; init; } = true;
+
     /// <summary>Attests one build and spools the document.</summary>
     /// <param name="request">What Nix passed.</param>
     /// <param name="cancellationToken">Cancels the work (nothing is spooled then).</param>
@@ -50,7 +57,18 @@ public sealed class HookRunner
         var settings = string.IsNullOrEmpty(request.NixConfig) ? null : NixSettings.Parse(request.NixConfig);
         var store = ResolveStore(settings);
         var nix = new NixCli(_options.Nix.BinDirectory, store);
-        var attested = await AttestAsync(nix, request.DrvPath, request.OutPaths, settings, cancellationToken);
+        var outbox = new Outbox(_options.SpoolDirectory, _time);
+        try
+        {
+            // Created first so the Nix version can be cached next to the spool on a builder's first build.
+            outbox.EnsureCreated();
+        }
+        catch (SpoolException e)
+        {
+            throw new AttestationException(e.Message, e);
+        }
+
+        var (attested, hashing) = await AttestCoreAsync(nix, request.DrvPath, request.OutPaths, settings, _options.SpoolDirectory, cancellationToken);
         var document = Sign(attested);
         TpmAttachment? tpm = null;
         if (_options.Tpm is { } tpmOptions)
@@ -64,10 +82,9 @@ public sealed class HookRunner
             document = tpm.Document;
         }
 
-        var outbox = new Outbox(_options.SpoolDirectory, _time);
         try
         {
-            return new HookResult(outbox.Enqueue(document), attested, document) { TpmWarning = tpm?.Warning };
+            return new HookResult(outbox.Enqueue(document), attested, document) { TpmWarning = tpm?.Warning, HashingTime = hashing };
         }
         catch (SpoolException e)
         {
@@ -87,7 +104,12 @@ public sealed class HookRunner
     /// <returns>The statement.</returns>
     /// <exception cref="AttestationException">The build cannot be attested.</exception>
     public async Task<NixProvenance> AttestAsync(
-        NixCli nix, string? drvPath, string? outPaths, IReadOnlyDictionary<string, string>? settings, CancellationToken cancellationToken)
+        NixCli nix, string? drvPath, string? outPaths, IReadOnlyDictionary<string, string>? settings, CancellationToken cancellationToken) =>
+        (await AttestCoreAsync(nix, drvPath, outPaths, settings, null, cancellationToken)).Statement;
+
+    private async Task<(NixProvenance Statement, TimeSpan Hashing)> AttestCoreAsync(
+        NixCli nix, string? drvPath, string? outPaths, IReadOnlyDictionary<string, string>? settings, string? stateDirectory,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(nix);
         if (!StorePath.TryParse(drvPath, out var derivationPath) || !derivationPath.IsDerivation)
@@ -96,37 +118,37 @@ public sealed class HookRunner
                 $"DRV_PATH '{drvPath}' is not a derivation store path (/nix/store/<hash>-<name>.drv); is the agent running as Nix's post-build-hook?");
         }
 
-        // Nix queries run concurrently with the parsing and hashing; each reads only the store database (Nix 2.8
-        // spins without bound on some malformed .drv files, so Nix never parses one for us).
-        var registeredDrv = nix.QueryRegisteredHashAsync(derivationPath, cancellationToken);
         var (drvBytes, derivation) = ReadDerivation(nix.Store, derivationPath);
         var outputs = ResolveOutputs(derivationPath, derivation, outPaths);
 
-        var environment = BuildEnvironment.CollectAsync(_options.BuilderName, nix, settings, cancellationToken);
-        var pathInfo = nix.QueryPathInfoAsync(outputs.Select(o => o.Path).ToList(), cancellationToken);
+        // Hashing runs on the thread pool while the store metadata is read; Nix never parses the .drv for us
+        // (Nix 2.8 spins without bound on some malformed .drv files).
         var hashes = outputs.Select(o => Task.Run(() => HashOutput(nix.Store, o.Path, cancellationToken), cancellationToken)).ToList();
+        var environment = BuildEnvironment.CollectAsync(_options.BuilderName, nix, settings, stateDirectory, cancellationToken);
+        var query = QueryStoreAsync(nix, derivationPath, outputs.Select(o => o.Path).ToList(), cancellationToken);
 
-        IReadOnlyDictionary<StorePath, PathInfo> registered;
         NixBuildEnvironment env;
-        NarHashResult[] narHashes;
+        (NarHashResult Result, TimeSpan Elapsed)[] narHashes;
+        Dictionary<StorePath, PathInfo> registered;
         try
         {
+            // Hashes first: a missing or unreadable output is the clearer error than its missing registration.
             narHashes = await Task.WhenAll(hashes);
-            registered = await pathInfo;
+            registered = await query;
             env = await environment;
-            await VerifyDerivationAsync(registeredDrv, drvBytes, nix.Store.PhysicalPath(derivationPath));
         }
         catch (NixCommandException e)
         {
             throw new AttestationException($"Cannot attest {derivationPath}: {e.Message}", e);
         }
 
+        VerifyDerivation(registered[derivationPath].NarHash, drvBytes, nix.Store.PhysicalPath(derivationPath));
         var built = new List<NixBuildOutput>(outputs.Count);
         for (var i = 0; i < outputs.Count; i++)
         {
             var (name, path) = outputs[i];
             var info = registered[path];
-            var ours = narHashes[i];
+            var ours = narHashes[i].Result;
             // The store database holds the hash Nix computed when it registered the output; a difference means
             // the output changed on disk since (or one of the two hashers is wrong): attest nothing.
             if (!ours.Hash.Equals(info.NarHash) || ours.Size != info.NarSize)
@@ -138,11 +160,11 @@ public sealed class HookRunner
             built.Add(new NixBuildOutput(name, path, ours.Hash, ours.Size, info.References));
         }
 
-        var finishedOn = registered.Values.Select(v => v.RegisteredAt).Max() ?? _time.GetUtcNow();
+        var finishedOn = outputs.Select(o => registered[o.Path].RegisteredAt).Max() ?? _time.GetUtcNow();
         var startedOn = BuildStart(nix.Store, derivationPath) is { } start && start <= finishedOn ? start : finishedOn;
         try
         {
-            return new NixProvenance
+            var statement = new NixProvenance
             {
                 Derivation = derivationPath,
                 DerivationSha256 = NixHash.FromSha256(SHA256.HashData(drvBytes)),
@@ -154,11 +176,68 @@ public sealed class HookRunner
                 StartedOn = startedOn,
                 FinishedOn = finishedOn,
             };
+            return (statement, TimeSpan.FromTicks(narHashes.Sum(h => h.Elapsed.Ticks)));
         }
         catch (ArgumentException e)
         {
             throw new AttestationException($"Cannot describe {derivationPath}: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// What the store registered for the .drv and the outputs: read from Nix's database when it can be opened,
+    /// else (and for anything the database did not answer) from the Nix CLI, which reads the same database
+    /// through Nix or the daemon.
+    /// </summary>
+    private async Task<Dictionary<StorePath, PathInfo>> QueryStoreAsync(
+        NixCli nix, StorePath derivationPath, List<StorePath> outputs, CancellationToken cancellationToken)
+    {
+        var registered = new Dictionary<StorePath, PathInfo>();
+        if (UseStoreDatabase && NixStoreDatabase.TryOpen(nix.Store, out var database, out _))
+        {
+            using (database)
+            {
+                try
+                {
+                    foreach (var path in outputs.Prepend(derivationPath))
+                    {
+                        if (database.QueryPathInfo(path) is { } info)
+                        {
+                            registered[path] = info;
+                        }
+                    }
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException)
+                {
+                    // A locked or unexpected database: the CLI below answers everything instead.
+                    registered.Clear();
+                }
+            }
+        }
+
+        try
+        {
+            if (!registered.ContainsKey(derivationPath))
+            {
+                var hash = await nix.QueryRegisteredHashAsync(derivationPath, cancellationToken);
+                registered[derivationPath] = new PathInfo(derivationPath, hash, 0, [], null, null);
+            }
+
+            var missing = outputs.Where(o => !registered.ContainsKey(o)).ToList();
+            foreach (var (path, info) in await nix.QueryPathInfoAsync(missing, cancellationToken))
+            {
+                registered[path] = info;
+            }
+        }
+        catch (NixCommandException e)
+        {
+            var drvMissing = !registered.ContainsKey(derivationPath);
+            throw new AttestationException(drvMissing
+                ? $"Derivation '{nix.Store.PhysicalPath(derivationPath)}' is not valid in the store: {e.Message}"
+                : $"Cannot attest {derivationPath}: {e.Message}", e);
+        }
+
+        return registered;
     }
 
     /// <summary>Signs a statement with the builder key and wraps it as an attestation document.</summary>
@@ -237,18 +316,8 @@ public sealed class HookRunner
     /// Checks the .drv bytes against the NAR hash the store registered for them (the NAR of a regular file is its
     /// bytes in a fixed frame), so a .drv edited after instantiation is not attested as if Nix had built it.
     /// </summary>
-    private static async Task VerifyDerivationAsync(Task<NixHash> registered, byte[] drvBytes, string file)
+    private static void VerifyDerivation(NixHash expected, byte[] drvBytes, string file)
     {
-        NixHash expected;
-        try
-        {
-            expected = await registered;
-        }
-        catch (NixCommandException e)
-        {
-            throw new AttestationException($"Derivation '{file}' is not valid in the store: {e.Message}", e);
-        }
-
         // Hash the very bytes that were parsed, not the file again, so what is attested is what was checked.
         var actual = NixHash.ComputeSha256(NarOfRegularFile(drvBytes));
         if (!actual.Equals(expected))
@@ -310,8 +379,9 @@ public sealed class HookRunner
         return outputs;
     }
 
-    private static NarHashResult HashOutput(NixStoreLocation store, StorePath path, CancellationToken cancellationToken)
+    private static (NarHashResult Result, TimeSpan Elapsed) HashOutput(NixStoreLocation store, StorePath path, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var physical = store.PhysicalPath(path);
         if (!Path.Exists(physical) && new FileInfo(physical).LinkTarget is null)
         {
@@ -320,7 +390,7 @@ public sealed class HookRunner
 
         try
         {
-            return NarHasher.HashPath(physical, cancellationToken);
+            return (NarHasher.HashPath(physical, cancellationToken), Stopwatch.GetElapsedTime(started));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -357,4 +427,7 @@ public sealed record HookResult(SpooledDocument Document, NixProvenance Statemen
 {
     /// <summary>Why the document carries no TPM evidence although a TPM is configured; null otherwise.</summary>
     public string? TpmWarning { get; init; }
+
+    /// <summary>Time spent NAR-hashing the outputs (summed over outputs hashed in parallel).</summary>
+    public TimeSpan HashingTime { get; init; }
 }

@@ -56,6 +56,33 @@ public sealed class NixCli
         return space < 0 ? output : output[(space + 1)..];
     }
 
+    /// <summary>
+    /// The file a tool name resolves to: under the configured bin directory, else the first <c>PATH</c> entry that
+    /// holds it (as <c>execvp</c> searches); null when it is nowhere.
+    /// </summary>
+    /// <param name="tool">The tool, e.g. <c>nix</c>.</param>
+    /// <returns>The absolute file name, or null.</returns>
+    public string? ResolveTool(string tool)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tool);
+        if (_binDirectory is not null)
+        {
+            var file = Path.Combine(_binDirectory, tool);
+            return File.Exists(file) ? file : null;
+        }
+
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var file = Path.Combine(directory, tool);
+            if (Path.IsPathFullyQualified(file) && File.Exists(file))
+            {
+                return file;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The effective Nix settings (<c>nix show-config</c>).</summary>
     /// <param name="cancellationToken">Kills the command.</param>
     /// <returns>Setting names and values.</returns>

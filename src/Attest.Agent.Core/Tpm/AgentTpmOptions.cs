@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Attest.Tpm;
 using Attest.Tpm.Keys;
+using Attest.Tpm.Structures;
 
 namespace Attest.Agent.Core.Tpm;
 

@@ -37,7 +37,7 @@ public static class TpmEvidenceCollector
         var attestor = new TpmAttestor(tpm, new TpmAttestorOptions { EventLogPath = options.EventLogPath });
         var ak = await attestor.EnsureAttestationKeyAsync(options.AkAlgorithm, options.AkHandle, cancellationToken).ConfigureAwait(false);
         var quote = await attestor.QuoteAsync(ak, qualifyingData, selection, cancellationToken).ConfigureAwait(false);
-        var pcrs = new PcrValueSet(quote.PcrValues.Select(v => new PcrEntry((ushort)v.Hash, v.Index, v.Digest)));
+        var pcrs = new PcrValueSet(quote.PcrValues);
         ReadOnlySpan<byte> log = default;
         ReadOnlySpan<byte> logDigest = default;
         if (quote.EventLog is { } eventLog)

@@ -127,6 +127,31 @@ public sealed class CliTests
         Assert.Contains("NOT attested", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null, "hook")]
+    [InlineData("/etc/attest/agent.json", "hook", "--config", "/etc/attest/agent.json")]
+    [InlineData("/x.json", "hook", "-c", "/x.json")]
+    [InlineData("/x.json", "hook", "--config=/x.json")]
+    public void TryParseFastPath_InstalledHookCommandLines_Recognised(string? expected, params string[] arguments)
+    {
+        Assert.True(HookCommand.TryParseFastPath(arguments, out var config));
+        Assert.Equal(expected, config);
+    }
+
+    [Theory]
+    [InlineData("hook", "--help")]
+    [InlineData("hook", "--config")]
+    [InlineData("hook", "--config", "--help")]
+    [InlineData("hook", "--config=")]
+    [InlineData("hook", "--config", "/a", "extra")]
+    [InlineData("hook", "--verbose")]
+    [InlineData("status")]
+    [InlineData("--config", "/a", "hook")]
+    public void TryParseFastPath_AnythingElse_LeftToTheFullParser(params string[] arguments)
+    {
+        Assert.False(HookCommand.TryParseFastPath(arguments, out _));
+    }
+
     private static async Task<(int ExitCode, string Output, string Error)> InvokeAsync(params string[] arguments)
     {
         using var output = new StringWriter();

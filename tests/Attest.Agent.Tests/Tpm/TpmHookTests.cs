@@ -4,7 +4,7 @@ using Attest.Agent.Tests.Infrastructure;
 using Attest.Agent.Tests.Integration;
 using Attest.Provenance.Attestations;
 using Attest.Provenance.Signing;
-using Attest.Tpm;
+using Attest.Tpm.Structures;
 using Attest.Tpm.Tests.Swtpm;
 using Attest.Tpm.Verification.Enrollment;
 using Attest.Tpm.Verification.Evidence;
@@ -107,7 +107,7 @@ public sealed class TpmHookTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixt
         string pem = dir.Combine("ak.pem");
         string msg = dir.Combine("quote.msg");
         string sig = dir.Combine("quote.sig");
-        await File.WriteAllTextAsync(pem, TpmPublicArea.ParseSized(binding.AkPublic.Span).ExportSubjectPublicKeyInfoPem());
+        await File.WriteAllTextAsync(pem, TpmPublic.ParseSized(binding.AkPublic.Span).ExportSubjectPublicKeyInfoPem());
         await File.WriteAllBytesAsync(msg, evidence.Attest.ToArray());
         await File.WriteAllBytesAsync(sig, evidence.Signature.ToArray());
 

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Whole-process post-build-hook time, as Nix runs it: the hook executable is started N times with the DRV_PATH,
+# OUT_PATHS and NIX_CONFIG that Nix itself passed for an already built derivation (captured from a real build),
+# and the wall time of each run (process start, runtime start-up, JIT, configuration, Nix queries, hashing,
+# signing, spooling with fsync) is reported as median and p90.
+#
+# usage: bench/scripts/hook-time.sh [-n RUNS] [-w WORK_DIR] LABEL=AGENT_COMMAND...
+#   AGENT_COMMAND is how the agent is started, e.g. '/opt/attest-agent/attest-agent' (the published apphost) or
+#   'dotnet /tmp/old/attest-agent.dll'. Each gets a post-build-hook script exactly as docs/agent.md installs it
+#   (exec AGENT_COMMAND hook --config FILE). Several agents are run round-robin in one run, so a before/after
+#   comparison sees the same machine load.
+#   Example (before/after in one run):
+#     dotnet publish agent -c Release -o /tmp/agent-after
+#     bench/scripts/hook-time.sh -n 30 before='dotnet /tmp/agent-before/attest-agent.dll' after=/tmp/agent-after/attest-agent
+# Needs root, Debian's nix-bin and a default store where sandbox=false builds work (as the agent tests do).
+# The hook prints its own hashing time ("hashing N ms"); its median is reported next to the wall time.
+set -euo pipefail
+
+runs=20
+work=/tmp/attest-hook-time
+while getopts "n:w:" opt; do
+  case $opt in
+    n) runs=$OPTARG ;;
+    w) work=$OPTARG ;;
+    *) echo "usage: $0 [-n RUNS] [-w WORK_DIR] LABEL=AGENT_COMMAND..." >&2; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+if [[ $# -eq 0 ]]; then
+  echo "usage: $0 [-n RUNS] [-w WORK_DIR] LABEL=AGENT_COMMAND..." >&2
+  exit 2
+fi
+
+rm -rf "$work"
+mkdir -p "$work"
+
+# One derivation with two small outputs (dev refers to out), built once without the hook timing anything: only
+# the environment Nix gives the hook is captured.
+cat > "$work/hook-time.nix" <<'EOF'
+{ salt }:
+derivation {
+  name = "attest-hook-time-${salt}";
+  system = builtins.currentSystem;
+  builder = "/bin/sh";
+  outputs = [ "out" "dev" ];
+  args = [ "-c" ''
+    echo "hook time ${salt}" > $out
+    /bin/busybox mkdir -p $dev/sub
+    echo "$out" > $dev/sub/ref
+  '' ];
+}
+EOF
+cat > "$work/capture-hook" <<EOF
+#!/bin/sh
+printf '%s' "\$DRV_PATH" > '$work/env.DRV_PATH'
+printf '%s' "\$OUT_PATHS" > '$work/env.OUT_PATHS'
+printf '%s' "\$NIX_CONFIG" > '$work/env.NIX_CONFIG'
+EOF
+chmod 0755 "$work/capture-hook"
+salt=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
+nix-build "$work/hook-time.nix" --argstr salt "$salt" --no-out-link --option substituters '' --option sandbox false \
+  --option post-build-hook "$work/capture-hook" > /dev/null
+DRV_PATH=$(cat "$work/env.DRV_PATH")
+OUT_PATHS=$(cat "$work/env.OUT_PATHS")
+NIX_CONFIG=$(cat "$work/env.NIX_CONFIG")
+export DRV_PATH OUT_PATHS NIX_CONFIG
+
+labels=()
+i=0
+for spec in "$@"; do
+  label=${spec%%=*}
+  command=${spec#*=}
+  dir="$work/agent-$i"
+  mkdir -p "$dir"
+  # shellcheck disable=SC2086 # AGENT_COMMAND is a command line by design.
+  $command init --config "$dir/agent.json" --name "bench-$i" --key "$dir/builder.key" --spool "$dir/spool" > /dev/null 2>&1
+  printf '#!/bin/sh\nexec %s hook --config %s\n' "$command" "$dir/agent.json" > "$dir/post-build-hook"
+  chmod 0755 "$dir/post-build-hook"
+  # One untimed run: page cache, and any state the agent keeps between runs (as on a builder that has run before).
+  "$dir/post-build-hook" 2> "$dir/warm.err" || { cat "$dir/warm.err" >&2; exit 1; }
+  if ! grep -q 'attested' "$dir/warm.err"; then
+    cat "$dir/warm.err" >&2
+    exit 1
+  fi
+  labels+=("$label")
+  : > "$dir/times"
+  : > "$dir/hashing"
+  i=$((i + 1))
+done
+
+now_ns() { date +%s%N; }
+for ((run = 0; run < runs; run++)); do
+  for ((j = 0; j < ${#labels[@]}; j++)); do
+    dir="$work/agent-$j"
+    start=$(now_ns)
+    "$dir/post-build-hook" 2> "$dir/last.err"
+    end=$(now_ns)
+    echo $(((end - start) / 1000)) >> "$dir/times"
+    sed -n 's/.*hashing \([0-9.]*\) ms.*/\1/p' "$dir/last.err" >> "$dir/hashing"
+  done
+done
+
+# percentile FILE P: nearest-rank percentile of the numbers in FILE.
+percentile() { sort -n "$1" | awk -v p="$2" '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit } r = int((p * NR + 99) / 100); if (r < 1) r = 1; print v[r] }'; }
+
+echo "derivation: $DRV_PATH ($(wc -w <<< "$OUT_PATHS") outputs); $runs runs each; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-12s %10s %10s %10s %10s %14s\n' label 'median ms' 'p90 ms' 'min ms' 'max ms' 'hashing ms'
+for ((j = 0; j < ${#labels[@]}; j++)); do
+  dir="$work/agent-$j"
+  ms() { awk '{ printf "%.1f", $1 / 1000 }' <<< "$1"; }
+  hashing=$(percentile "$dir/hashing" 50)
+  printf '%-12s %10s %10s %10s %10s %14s\n' "${labels[$j]}" "$(ms "$(percentile "$dir/times" 50)")" \
+    "$(ms "$(percentile "$dir/times" 90)")" "$(ms "$(percentile "$dir/times" 0)")" "$(ms "$(percentile "$dir/times" 100)")" \
+    "${hashing:--}"
+done
