@@ -107,10 +107,16 @@ internal sealed class PathCommand : Command
             return CommandSupport.Fail(parseResult, e.Message);
         }
 
-        IReadOnlyList<PathOutcome> outcomes = await verifier.VerifyManyAsync(queries, parseResult.GetValue(_parallel), cancellationToken);
+        IReadOnlyList<PathOutcome> outcomes;
+        using (verifier)
+        {
+            outcomes = await verifier.VerifyManyAsync(queries, parseResult.GetValue(_parallel), cancellationToken);
+        }
+
         if (parseResult.GetValue(_saveBundle) is { } bundleFile)
         {
-            var bundle = OfflineBundle.Create(outcomes.Where(o => o.Verification is not null).SelectMany(o => o.Verification!.Evidence));
+            var verified = outcomes.Where(o => o.Verification is not null).Select(o => o.Verification!).ToList();
+            var bundle = OfflineBundle.Create(verified.SelectMany(v => v.Evidence), verified.SelectMany(v => v.Registry));
             try
             {
                 await File.WriteAllBytesAsync(bundleFile, bundle.ToJson(), cancellationToken);

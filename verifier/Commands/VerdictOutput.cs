@@ -29,6 +29,11 @@ internal static class VerdictOutput
                 text.Append("  agreed:    ").Append(Describe(vote)).Append('\n');
             }
 
+            foreach (string note in verdict.TpmNotes)
+            {
+                text.Append("  TPM note:  ").Append(note).Append('\n');
+            }
+
             foreach (BuilderVote vote in verdict.Dissenting)
             {
                 text.Append("  disagreed: ").Append(Describe(vote)).Append(" recorded ").Append(vote.NarHash).Append('\n');
@@ -110,6 +115,7 @@ internal static class VerdictOutput
 
                 writer.WriteEndArray();
                 WriteStrings(writer, "ignored", verification.Ignored);
+                WriteStrings(writer, "tpmNotes", verdict.TpmNotes);
                 WriteStrings(writer, "reasons", verdict.Reasons);
                 writer.WriteEndObject();
             }

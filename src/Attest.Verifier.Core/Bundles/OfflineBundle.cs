@@ -12,13 +12,15 @@ namespace Attest.Verifier.Bundles;
 
 /// <summary>
 /// A saved proof bundle for offline verification (docs/verifier.md, "Offline bundles"): the signed checkpoints, and
-/// for each entry its bytes and a c2sp.org/tlog-proof bundle to one of those checkpoints.
+/// for each entry its bytes and a c2sp.org/tlog-proof bundle to one of those checkpoints: the attestations, and the
+/// builder-registry entries (AK bindings, revocations) their TPM evidence is judged by.
 /// </summary>
 /// <remarks>
 /// The bundle is not trusted: parsing only checks its shape and limits; each entry is then verified like an online
-/// one (inclusion proof, checkpoint signatures and witness quorum under the policy, DSSE signature).
+/// one (inclusion proof, checkpoint signatures and witness quorum under the policy, DSSE signature; registry entries
+/// by the admin key the policy pins).
 /// </remarks>
-public sealed class OfflineBundle : IEvidenceSource
+public sealed class OfflineBundle : IEvidenceSource, IRegistrySource
 {
     /// <summary>The value of the <c>format</c> member.</summary>
     public const string Format = "attest-verify-bundle/v1";
@@ -32,15 +34,20 @@ public sealed class OfflineBundle : IEvidenceSource
     /// <summary>Most checkpoints one bundle may carry.</summary>
     public const int MaxCheckpoints = 256;
 
+    /// <summary>Most registry entries one bundle may carry.</summary>
+    public const int MaxRegistryEntries = 10_000;
+
     /// <summary>Largest entry, in bytes (the log's limit).</summary>
     public const int MaxEntryBytes = ushort.MaxValue;
 
     private readonly Dictionary<StorePath, List<LogEvidence>> _byPath;
 
-    private OfflineBundle(IReadOnlyList<SignedCheckpoint> checkpoints, IReadOnlyList<LogEvidence> entries, Dictionary<StorePath, List<LogEvidence>> byPath)
+    private OfflineBundle(
+        IReadOnlyList<SignedCheckpoint> checkpoints, IReadOnlyList<LogEvidence> entries, IReadOnlyList<LogEvidence> registry, Dictionary<StorePath, List<LogEvidence>> byPath)
     {
         Checkpoints = checkpoints;
         Entries = entries;
+        Registry = registry;
         _byPath = byPath;
     }
 
@@ -50,37 +57,64 @@ public sealed class OfflineBundle : IEvidenceSource
     /// <summary>Gets the entries with their proofs.</summary>
     public IReadOnlyList<LogEvidence> Entries { get; }
 
+    /// <summary>Gets the builder-registry entries with their proofs.</summary>
+    public IReadOnlyList<LogEvidence> Registry { get; }
+
     /// <summary>Builds a bundle from gathered evidence (duplicates by origin and index are kept once).</summary>
     /// <param name="evidence">The entries.</param>
     /// <returns>The bundle.</returns>
     /// <exception cref="ArgumentException">An entry is not an attestation document, or there are too many.</exception>
-    public static OfflineBundle Create(IEnumerable<LogEvidence> evidence)
+    public static OfflineBundle Create(IEnumerable<LogEvidence> evidence) => Create(evidence, []);
+
+    /// <summary>Builds a bundle from gathered evidence and registry entries (duplicates by origin and index are kept once).</summary>
+    /// <param name="evidence">The attestation entries.</param>
+    /// <param name="registry">The registry entries their TPM evidence is judged by.</param>
+    /// <returns>The bundle.</returns>
+    /// <exception cref="ArgumentException">An entry is not an attestation document, a registry entry not a registry change, or there are too many.</exception>
+    public static OfflineBundle Create(IEnumerable<LogEvidence> evidence, IEnumerable<LogEvidence> registry)
     {
         ArgumentNullException.ThrowIfNull(evidence);
-        var entries = new List<LogEvidence>();
+        ArgumentNullException.ThrowIfNull(registry);
         var seen = new HashSet<(string, ulong)>();
         var checkpoints = new List<SignedCheckpoint>();
         var checkpointText = new HashSet<string>(StringComparer.Ordinal);
-        foreach (LogEvidence item in evidence)
+        List<LogEvidence> Collect(IEnumerable<LogEvidence> items)
         {
-            if (!seen.Add((item.Origin, item.Index)))
+            var kept = new List<LogEvidence>();
+            foreach (LogEvidence item in items)
             {
-                continue;
+                if (!seen.Add((item.Origin, item.Index)))
+                {
+                    continue;
+                }
+
+                kept.Add(item);
+                if (checkpointText.Add(item.Proof.Checkpoint.ToString()))
+                {
+                    checkpoints.Add(item.Proof.Checkpoint);
+                }
             }
 
-            entries.Add(item);
-            if (checkpointText.Add(item.Proof.Checkpoint.ToString()))
+            return kept;
+        }
+
+        List<LogEvidence> entries = Collect(evidence);
+        List<LogEvidence> changes = Collect(registry);
+        if (entries.Count > MaxEntries || changes.Count > MaxRegistryEntries || checkpoints.Count > MaxCheckpoints)
+        {
+            throw new ArgumentException(
+                $"A bundle holds at most {MaxEntries} entries, {MaxRegistryEntries} registry entries and {MaxCheckpoints} checkpoints.", nameof(evidence));
+        }
+
+        for (int i = 0; i < changes.Count; i++)
+        {
+            if (LogEntries.Classify(changes[i].Entry.Span) != LogEntryKind.RegistryChange)
             {
-                checkpoints.Add(item.Proof.Checkpoint);
+                throw new ArgumentException($"Registry entry {i} ({changes[i].Origin}#{changes[i].Index}) is not a registry change.", nameof(registry));
             }
         }
 
-        if (entries.Count > MaxEntries || checkpoints.Count > MaxCheckpoints)
-        {
-            throw new ArgumentException($"A bundle holds at most {MaxEntries} entries and {MaxCheckpoints} checkpoints.", nameof(evidence));
-        }
-
-        return new OfflineBundle(checkpoints, entries, Index(entries, (i, e) => new ArgumentException($"Entry {i}: {e}", nameof(evidence))));
+        return new OfflineBundle(checkpoints, entries, changes, Index(entries, (i, e) => new ArgumentException($"Entry {i}: {e}", nameof(evidence))));
     }
 
     /// <summary>Writes the bundle as UTF-8 JSON.</summary>
@@ -99,18 +133,12 @@ public sealed class OfflineBundle : IEvidenceSource
             }
 
             writer.WriteEndArray();
-            writer.WriteStartArray("entries");
-            foreach (LogEvidence entry in Entries)
+            WriteEntries(writer, "entries", Entries);
+            if (Registry.Count > 0)
             {
-                writer.WriteStartObject();
-                writer.WriteString("origin", entry.Origin);
-                writer.WriteNumber("index", entry.Index);
-                writer.WriteBase64String("entry", entry.Entry.Span);
-                writer.WriteString("proof", entry.Proof.ToString());
-                writer.WriteEndObject();
+                WriteEntries(writer, "registry", Registry);
             }
 
-            writer.WriteEndArray();
             writer.WriteEndObject();
         }
 
@@ -168,9 +196,30 @@ public sealed class OfflineBundle : IEvidenceSource
     public Task<IReadOnlyList<LogEvidence>> FindAsync(StorePath storePath, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<LogEvidence>>(_byPath.TryGetValue(storePath, out List<LogEvidence>? list) ? list : []);
 
+    /// <inheritdoc/>
+    /// <remarks>Returns every registry entry of the log; the verifier keeps those that verify and name the builder.</remarks>
+    public Task<IReadOnlyList<LogEvidence>> FindRegistryChangesAsync(string origin, string builderKeyId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<LogEvidence>>([.. Registry.Where(r => string.Equals(r.Origin, origin, StringComparison.Ordinal))]);
+
+    private static void WriteEntries(Utf8JsonWriter writer, string name, IReadOnlyList<LogEvidence> entries)
+    {
+        writer.WriteStartArray(name);
+        foreach (LogEvidence entry in entries)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("origin", entry.Origin);
+            writer.WriteNumber("index", entry.Index);
+            writer.WriteBase64String("entry", entry.Entry.Span);
+            writer.WriteString("proof", entry.Proof.ToString());
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    }
+
     private static OfflineBundle ParseRoot(JsonElement root)
     {
-        RequireMembers(root, "$", "format", "checkpoints", "entries");
+        RequireMembers(root, "$", ["format", "checkpoints", "entries"], "registry");
         if (root.GetProperty("format").ValueKind != JsonValueKind.String || root.GetProperty("format").GetString() != Format)
         {
             throw new BundleFormatException($"$.format: expected \"{Format}\"");
@@ -197,14 +246,29 @@ public sealed class OfflineBundle : IEvidenceSource
             checkpoints.Add(checkpoint);
         }
 
-        JsonElement entriesElement = Array(root, "$", "entries", MaxEntries);
-        var entries = new List<LogEvidence>(entriesElement.GetArrayLength());
         var seen = new HashSet<(string, ulong)>();
-        i = 0;
+        List<LogEvidence> entries = ReadEntries(root, "entries", MaxEntries, checkpointText, seen);
+        List<LogEvidence> registry = root.TryGetProperty("registry", out _) ? ReadEntries(root, "registry", MaxRegistryEntries, checkpointText, seen) : [];
+        for (int n = 0; n < registry.Count; n++)
+        {
+            if (LogEntries.Classify(registry[n].Entry.Span) != LogEntryKind.RegistryChange)
+            {
+                throw new BundleFormatException($"$.registry[{n}].entry: not a builder-registry change");
+            }
+        }
+
+        return new OfflineBundle(checkpoints, entries, registry, Index(entries, (n, e) => new BundleFormatException($"$.entries[{n}].entry: {e}")));
+    }
+
+    private static List<LogEvidence> ReadEntries(JsonElement root, string name, int max, HashSet<string> checkpointText, HashSet<(string, ulong)> seen)
+    {
+        JsonElement entriesElement = Array(root, "$", name, max);
+        var entries = new List<LogEvidence>(entriesElement.GetArrayLength());
+        int i = 0;
         foreach (JsonElement item in entriesElement.EnumerateArray())
         {
-            string path = $"$.entries[{i++}]";
-            RequireMembers(item, path, "origin", "index", "entry", "proof");
+            string path = $"$.{name}[{i++}]";
+            RequireMembers(item, path, ["origin", "index", "entry", "proof"]);
             string origin = String(item, path, "origin");
             if (!item.GetProperty("index").TryGetUInt64(out ulong index))
             {
@@ -241,7 +305,7 @@ public sealed class OfflineBundle : IEvidenceSource
             entries.Add(new LogEvidence(origin, index, entry, proof));
         }
 
-        return new OfflineBundle(checkpoints, entries, Index(entries, (n, e) => new BundleFormatException($"$.entries[{n}].entry: {e}")));
+        return entries;
     }
 
     private static Dictionary<StorePath, List<LogEvidence>> Index(List<LogEvidence> entries, Func<int, string, Exception> fail)
@@ -268,7 +332,7 @@ public sealed class OfflineBundle : IEvidenceSource
         return byPath;
     }
 
-    private static void RequireMembers(JsonElement element, string path, params string[] members)
+    private static void RequireMembers(JsonElement element, string path, string[] members, params string[] optional)
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
@@ -278,7 +342,7 @@ public sealed class OfflineBundle : IEvidenceSource
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (JsonProperty property in element.EnumerateObject())
         {
-            if (System.Array.IndexOf(members, property.Name) < 0)
+            if (System.Array.IndexOf(members, property.Name) < 0 && System.Array.IndexOf(optional, property.Name) < 0)
             {
                 throw new BundleFormatException($"{path}.{property.Name}: unknown member");
             }

@@ -22,3 +22,21 @@ public interface IEvidenceSource
     /// <exception cref="LogIntegrityException">The log contradicted itself or a checkpoint seen earlier.</exception>
     Task<IReadOnlyList<LogEvidence>> FindAsync(Attest.Nix.StorePath storePath, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Where the verifier finds a log's builder-registry entries (docs/formats.md §6): the admin-signed changes, among them
+/// the <c>ak-binding</c> entries that bind TPM attestation keys to builder keys.
+/// </summary>
+public interface IRegistrySource
+{
+    /// <summary>
+    /// Finds the registry entries of log <paramref name="origin"/> that name <paramref name="builderKeyId"/>, each with
+    /// its proof; a source may also return other registry entries of that log, and returns none for a log it does not hold.
+    /// </summary>
+    /// <param name="origin">The log.</param>
+    /// <param name="builderKeyId">The builder key id.</param>
+    /// <param name="cancellationToken">Cancels the lookup.</param>
+    /// <returns>The entries, in any order; whether they verify is decided by the caller.</returns>
+    /// <exception cref="LogIntegrityException">The log contradicted itself.</exception>
+    Task<IReadOnlyList<LogEvidence>> FindRegistryChangesAsync(string origin, string builderKeyId, CancellationToken cancellationToken);
+}

@@ -1,4 +1,5 @@
 using Attest.Provenance.Signing;
+using Attest.Tpm.Verification.Policy;
 
 namespace Attest.Verifier.Policy;
 
@@ -9,12 +10,26 @@ namespace Attest.Verifier.Policy;
 /// <remarks>The JSON form is documented in docs/verifier-policy.md and read by <see cref="TrustPolicyReader"/>.</remarks>
 public sealed class TrustPolicy
 {
+    private readonly Dictionary<string, GoldenValuesPolicy> _goldenValuesByKeyId;
+
     /// <summary>Creates a policy from its parts, checking that they are consistent.</summary>
     /// <param name="logs">The logs, one per origin.</param>
     /// <param name="builders">The builders, one per key.</param>
     /// <param name="quorum">The quorum rule.</param>
     /// <exception cref="ArgumentException">Duplicate origins, builder names or keys, or a rule no builder set can meet.</exception>
     public TrustPolicy(IEnumerable<LogPolicy> logs, IEnumerable<BuilderPolicy> builders, QuorumRule quorum)
+        : this(logs, builders, quorum, goldenValues: null)
+    {
+    }
+
+    /// <summary>Creates a policy from its parts, with the golden-value configurations builders may name.</summary>
+    /// <param name="logs">The logs, one per origin.</param>
+    /// <param name="builders">The builders, one per key.</param>
+    /// <param name="quorum">The quorum rule.</param>
+    /// <param name="goldenValues">The published build-machine configurations, or <see langword="null"/> for none.</param>
+    /// <exception cref="ArgumentException">Duplicate origins, builder names or keys, a rule no builder set can meet, or a
+    /// builder naming a golden-value configuration that <paramref name="goldenValues"/> does not define.</exception>
+    public TrustPolicy(IEnumerable<LogPolicy> logs, IEnumerable<BuilderPolicy> builders, QuorumRule quorum, GoldenValuesPolicy? goldenValues)
     {
         ArgumentNullException.ThrowIfNull(logs);
         ArgumentNullException.ThrowIfNull(builders);
@@ -49,6 +64,26 @@ public sealed class TrustPolicy
         }
 
         BuildersByKeyId = byKeyId;
+        GoldenValues = goldenValues;
+        var perBuilder = new Dictionary<string, GoldenValuesPolicy>(StringComparer.Ordinal);
+        foreach (BuilderPolicy builder in Builders)
+        {
+            if (builder.GoldenValues is not { } name)
+            {
+                continue;
+            }
+
+            BuildMachineConfiguration? configuration = goldenValues?.Configurations.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.Ordinal));
+            if (configuration is null)
+            {
+                throw new ArgumentException(
+                    $"The builder \"{builder.Name}\" names the golden-value configuration \"{name}\", which the policy does not define.", nameof(builders));
+            }
+
+            perBuilder[builder.Key.KeyId] = new GoldenValuesPolicy([configuration]);
+        }
+
+        _goldenValuesByKeyId = perBuilder;
         int operators = Builders.Select(b => b.Operator).Distinct(StringComparer.Ordinal).Count();
         if (quorum.MinAgreeing > Builders.Count)
         {
@@ -75,6 +110,18 @@ public sealed class TrustPolicy
     /// <summary>Gets the quorum rule.</summary>
     public QuorumRule Quorum { get; }
 
+    /// <summary>Gets the published build-machine configurations (docs/tpm-evidence.md, "Golden values policy"), if any.</summary>
+    public GoldenValuesPolicy? GoldenValues { get; }
+
+    /// <summary>Gets the golden values a builder's TPM evidence must match: its one named configuration.</summary>
+    /// <param name="builder">A builder of this policy.</param>
+    /// <returns>A policy of that configuration, or <see langword="null"/> when the builder names none.</returns>
+    public GoldenValuesPolicy? GoldenValuesFor(BuilderPolicy builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return _goldenValuesByKeyId.GetValueOrDefault(builder.Key.KeyId);
+    }
+
     /// <summary>Finds the log with <paramref name="origin"/>.</summary>
     /// <param name="origin">The checkpoint origin line.</param>
     /// <returns>The log, or <see langword="null"/> when the policy does not name it.</returns>
@@ -86,7 +133,15 @@ public sealed class TrustPolicy
 /// <param name="VerifierKey">The log's note verifier key, <c>name+hash+base64</c> (c2sp.org/signed-note).</param>
 /// <param name="Url">The log's base URL (tiles and the JSON API live under it).</param>
 /// <param name="Witnesses">The witnesses whose cosignatures a checkpoint needs.</param>
-public sealed record LogPolicy(string Origin, string VerifierKey, Uri Url, WitnessPolicy Witnesses);
+public sealed record LogPolicy(string Origin, string VerifierKey, Uri Url, WitnessPolicy Witnesses)
+{
+    /// <summary>
+    /// Gets the log's registry admin key (<c>GET /v1/log/admin-key</c>, checked out of band), which signs the
+    /// <c>ak-binding</c> entries that say which TPM attestation key belongs to which builder; <see langword="null"/>
+    /// when the policy pins none, and then no TPM evidence in this log can be verified.
+    /// </summary>
+    public IdentityPublicKey? AdminKey { get; init; }
+}
 
 /// <summary>A k-of-n witness rule for one log's checkpoints.</summary>
 /// <param name="VerifierKeys">The witnesses' cosignature verifier keys (c2sp.org/tlog-cosignature, key type 0x04).</param>
@@ -103,7 +158,8 @@ public sealed record WitnessPolicy(IReadOnlyList<string> VerifierKeys, int Thres
 /// <param name="Operator">Who runs it; the quorum counts distinct operators, so two machines of one operator are not
 /// two independent witnesses of a build.</param>
 /// <param name="RequireTpm">Whether this builder's attestations count only with verified TPM evidence.</param>
-/// <param name="GoldenValues">The name of the golden-value configuration its TPM evidence must match, if any.</param>
+/// <param name="GoldenValues">The name of the golden-value configuration (<see cref="TrustPolicy.GoldenValues"/>) its TPM
+/// evidence must match, if any.</param>
 public sealed record BuilderPolicy(string Name, IdentityPublicKey Key, string Operator, bool RequireTpm, string? GoldenValues);
 
 /// <summary>When a store path's NAR hash is trusted.</summary>

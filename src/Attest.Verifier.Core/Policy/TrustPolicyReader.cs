@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Attest.Provenance.Signing;
+using Attest.Tpm.Verification.Policy;
 
 namespace Attest.Verifier.Policy;
 
@@ -40,14 +41,22 @@ public static class TrustPolicyReader
 
         var bytes = new byte[stream.Length];
         stream.ReadExactly(bytes);
-        return Parse(bytes);
+        return Parse(bytes, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
-    /// <summary>Parses a policy from UTF-8 JSON.</summary>
+    /// <summary>Parses a policy from UTF-8 JSON; a golden-values file it names is read relative to the current directory.</summary>
     /// <param name="utf8Json">The policy.</param>
     /// <returns>The policy.</returns>
     /// <exception cref="PolicyFormatException">The bytes are not a valid policy.</exception>
-    public static TrustPolicy Parse(ReadOnlySpan<byte> utf8Json)
+    public static TrustPolicy Parse(ReadOnlySpan<byte> utf8Json) => Parse(utf8Json, baseDirectory: null);
+
+    /// <summary>Parses a policy from UTF-8 JSON.</summary>
+    /// <param name="utf8Json">The policy.</param>
+    /// <param name="baseDirectory">The directory a relative <c>goldenValues</c> file is read from (the policy file's
+    /// own directory); <see langword="null"/> for the current directory.</param>
+    /// <returns>The policy.</returns>
+    /// <exception cref="PolicyFormatException">The bytes are not a valid policy, or its golden-values file is not.</exception>
+    public static TrustPolicy Parse(ReadOnlySpan<byte> utf8Json, string? baseDirectory)
     {
         if (utf8Json.Length > MaxPolicyBytes)
         {
@@ -73,7 +82,7 @@ public static class TrustPolicyReader
         using (document)
         {
             JsonElement root = document.RootElement;
-            RequireObject(root, "$", "version", "logs", "builders", "quorum");
+            RequireObject(root, "$", "version", "logs", "builders", "quorum", "goldenValues");
             int version = ReadInt(root, "$", "version", required: true, min: 1, max: 1);
             _ = version;
 
@@ -81,14 +90,17 @@ public static class TrustPolicyReader
             var builders = ReadArray(root, "$", "builders", MaxBuilders, ReadBuilder);
             JsonElement quorumElement = Required(root, "$", "quorum");
             QuorumRule quorum = ReadQuorum(quorumElement, "$.quorum");
+            GoldenValuesPolicy? goldenValues = root.TryGetProperty("goldenValues", out JsonElement golden)
+                ? ReadGoldenValues(golden, "$.goldenValues", baseDirectory)
+                : null;
 
             try
             {
-                return new TrustPolicy(logs, builders, quorum);
+                return new TrustPolicy(logs, builders, quorum, goldenValues);
             }
             catch (ArgumentException ex)
             {
-                throw new PolicyFormatException("$", ex.Message);
+                throw new PolicyFormatException("$", ex.ParamName is null ? ex.Message : ex.Message.Replace($" (Parameter '{ex.ParamName}')", string.Empty, StringComparison.Ordinal));
             }
         }
     }
@@ -116,7 +128,7 @@ public static class TrustPolicyReader
 
     private static LogPolicy ReadLog(JsonElement element, string path)
     {
-        RequireObject(element, path, "origin", "key", "url", "witnesses");
+        RequireObject(element, path, "origin", "key", "url", "witnesses", "adminKey");
         string origin = ReadString(element, path, "origin");
         string key = ReadString(element, path, "key");
         string url = ReadString(element, path, "url");
@@ -143,7 +155,68 @@ public static class TrustPolicyReader
             witnesses = new WitnessPolicy(keys, threshold);
         }
 
-        return new LogPolicy(origin, key, uri, witnesses);
+        IdentityPublicKey? adminKey = null;
+        if (element.TryGetProperty("adminKey", out JsonElement admin) && admin.ValueKind != JsonValueKind.Null)
+        {
+            string adminText = admin.ValueKind == JsonValueKind.String
+                ? CheckLength(admin.GetString()!, path + ".adminKey")
+                : throw new PolicyFormatException(path + ".adminKey", "adminKey is the log's admin key text or null.");
+            if (!IdentityPublicKey.TryParse(adminText, out adminKey, out string? adminError))
+            {
+                throw new PolicyFormatException(path + ".adminKey", adminError);
+            }
+        }
+
+        return new LogPolicy(origin, key, uri, witnesses) { AdminKey = adminKey };
+    }
+
+    /// <summary>
+    /// Reads <c>goldenValues</c>: a golden values document (docs/tpm-evidence.md) inline, or the path of a file holding
+    /// one, relative to <paramref name="baseDirectory"/>.
+    /// </summary>
+    private static GoldenValuesPolicy ReadGoldenValues(JsonElement element, string path, string? baseDirectory)
+    {
+        byte[] document;
+        string where;
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            document = System.Text.Encoding.UTF8.GetBytes(element.GetRawText());
+            where = path;
+        }
+        else if (element.ValueKind == JsonValueKind.String && element.GetString() is { Length: > 0 } file)
+        {
+            string full = Path.GetFullPath(CheckLength(file, path), baseDirectory ?? Environment.CurrentDirectory);
+            try
+            {
+                using var stream = File.OpenRead(full);
+                if (stream.Length > GoldenValuesPolicy.MaxDocumentSize)
+                {
+                    throw new PolicyFormatException(path, $"The golden values file {full} is {stream.Length} bytes; the limit is {GoldenValuesPolicy.MaxDocumentSize}.");
+                }
+
+                document = new byte[stream.Length];
+                stream.ReadExactly(document);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new PolicyFormatException(path, $"Cannot read the golden values file {full}: {e.Message}");
+            }
+
+            where = $"{path} ({full})";
+        }
+        else
+        {
+            throw new PolicyFormatException(path, "goldenValues is a golden values document (an object) or the path of a file holding one.");
+        }
+
+        try
+        {
+            return GoldenValuesPolicy.Parse(document);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            throw new PolicyFormatException(where, $"Not a valid golden values document: {e.Message}");
+        }
     }
 
     private static BuilderPolicy ReadBuilder(JsonElement element, string path)

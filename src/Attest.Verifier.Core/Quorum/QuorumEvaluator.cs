@@ -1,4 +1,5 @@
 using Attest.Nix;
+using Attest.Tpm.Verification.Quotes;
 using Attest.Verifier.Policy;
 
 namespace Attest.Verifier.Quorum;
@@ -23,6 +24,19 @@ public sealed record CheckedAttestation(
 {
     /// <summary>Gets whether every check passed.</summary>
     public bool Verified => Failures.Count == 0;
+
+    /// <summary>
+    /// Gets why TPM evidence that came with the attestation did not verify, when the builder does not require TPM
+    /// evidence (the attestation still counts, without <see cref="TpmVerified"/>); for a <c>requireTpm</c> builder
+    /// these reasons are <see cref="Failures"/> instead.
+    /// </summary>
+    public IReadOnlyList<string> TpmNotes { get; init; } = [];
+
+    /// <summary>Gets the clock state of a verified quote, for the replay/rollback check across one verification.</summary>
+    internal QuoteCounterState? TpmCounters { get; init; }
+
+    /// <summary>Gets the Name of the AK whose verified quote <see cref="TpmCounters"/> came from.</summary>
+    internal ReadOnlyMemory<byte> TpmAkName { get; init; }
 }
 
 /// <summary>A builder's standing in a verdict.</summary>
@@ -53,7 +67,14 @@ public sealed record QuorumVerdict(
     IReadOnlyList<BuilderVote> Agreeing,
     IReadOnlyList<BuilderVote> Dissenting,
     IReadOnlyList<RejectedAttestation> Rejected,
-    IReadOnlyList<string> Reasons);
+    IReadOnlyList<string> Reasons)
+{
+    /// <summary>
+    /// Gets, for counted attestations of builders that do not require TPM evidence, why the evidence they carried did
+    /// not verify (<c>origin#index: reason</c>); they count, but not toward <see cref="QuorumRule.MinTpmAttested"/>.
+    /// </summary>
+    public IReadOnlyList<string> TpmNotes { get; init; } = [];
+}
 
 /// <summary>Applies a <see cref="TrustPolicy"/>'s quorum rule to the checked attestations of one store path.</summary>
 /// <remarks>
@@ -83,6 +104,7 @@ public sealed class QuorumEvaluator
     {
         ArgumentNullException.ThrowIfNull(attestations);
         var rejected = new List<RejectedAttestation>();
+        var notes = new List<string>();
         var agreeing = new Dictionary<string, List<CheckedAttestation>>(StringComparer.Ordinal);
         var dissenting = new Dictionary<string, List<CheckedAttestation>>(StringComparer.Ordinal);
 
@@ -105,6 +127,7 @@ public sealed class QuorumEvaluator
                 continue;
             }
 
+            notes.AddRange(attestation.TpmNotes.Select(n => $"{attestation.LogOrigin}#{attestation.Index}: {n}"));
             var bucket = attestation.NarHash == expected ? agreeing : dissenting;
             if (!bucket.TryGetValue(builder.Key.KeyId, out List<CheckedAttestation>? list))
             {
@@ -146,7 +169,10 @@ public sealed class QuorumEvaluator
             reasonsNotTrusted.Add($"{tpm} agreeing builder(s) carried verified TPM evidence; the policy needs at least {rule.MinTpmAttested}");
         }
 
-        return new QuorumVerdict(storePath, expected, reasonsNotTrusted.Count == 0, agreeingVotes, dissentingVotes, rejected, reasonsNotTrusted);
+        return new QuorumVerdict(storePath, expected, reasonsNotTrusted.Count == 0, agreeingVotes, dissentingVotes, rejected, reasonsNotTrusted)
+        {
+            TpmNotes = notes,
+        };
     }
 
     private BuilderVote ToVote(string keyId, List<CheckedAttestation> attestations)

@@ -1,29 +1,30 @@
 using Attest.Nix;
 using Attest.Provenance.Attestations;
 using Attest.Provenance.Statements;
-using Attest.Transparency.Bundles;
-using Attest.Transparency.Checkpoints;
 using Attest.Verifier.Logs;
 using Attest.Verifier.Policy;
 using Attest.Verifier.Quorum;
+using Attest.Verifier.Verification.Internal;
 
 namespace Attest.Verifier.Verification;
 
 /// <summary>
 /// Turns one log entry into a <see cref="CheckedAttestation"/> for a store path: the inclusion proof to a checkpoint
 /// signed by the log and cosigned per the witness rule, the attestation document's structure, the DSSE signature by
-/// the key the policy names for its key id, the subject for the path, and TPM evidence when the builder requires it.
+/// the key the policy names for its key id, the subject for the path, and its TPM evidence.
 /// </summary>
 /// <remarks>
-/// TPM evidence: a quote only means something when its attestation key is bound to the builder (docs/tpm-evidence.md,
-/// "Enrollment"). The log does not record AK bindings and the policy carries none, so this verifier cannot establish
-/// that binding; evidence is reported as unverifiable instead of being trusted on the AK it names itself. A builder
-/// with <c>requireTpm</c> therefore never counts, and says why.
+/// TPM evidence is checked against the attestation key (AK) that the log's admin-signed <c>ak-binding</c> entries bound
+/// to the signing builder before the attestation's index (<see cref="AkBindingHistory"/>), never against the AK the
+/// evidence names itself; the registry entries come from the caller (<see cref="IRegistrySource"/>). For a builder
+/// with <c>requireTpm</c> every TPM failure is a failure of the attestation; for the others it is a note and the
+/// attestation counts without TPM. Each distinct checkpoint is verified once per checker. Thread-safe.
 /// </remarks>
-public sealed class AttestationChecker
+public sealed class AttestationChecker : IDisposable
 {
     private readonly TrustPolicy _policy;
-    private readonly Dictionary<string, CheckpointPolicy> _checkpointPolicies;
+    private readonly ProofChecker _proofs;
+    private readonly TpmEvidenceChecker _tpm;
 
     /// <summary>Creates a checker for <paramref name="policy"/>.</summary>
     /// <param name="policy">The trust policy.</param>
@@ -32,77 +33,116 @@ public sealed class AttestationChecker
     {
         ArgumentNullException.ThrowIfNull(policy);
         _policy = policy;
-        _checkpointPolicies = policy.Logs.ToDictionary(l => l.Origin, LogClient.CreateCheckpointPolicy, StringComparer.Ordinal);
+        _proofs = new ProofChecker(policy);
+        _tpm = new TpmEvidenceChecker(policy, _proofs);
     }
 
-    /// <summary>The reason given for TPM evidence this verifier cannot check.</summary>
-    public const string TpmBindingUnavailable =
-        "its TPM evidence cannot be verified: neither the log nor the policy records which attestation key is enrolled for this builder";
-
-    /// <summary>Checks one entry for <paramref name="storePath"/>.</summary>
+    /// <summary>Checks one entry for <paramref name="storePath"/>, without registry entries (TPM evidence then cannot verify).</summary>
     /// <param name="evidence">The entry and its proof.</param>
     /// <param name="storePath">The store path asked about.</param>
     /// <param name="problem">Why the entry says nothing about the path (not an attestation, no subject for the path), when it returns null.</param>
     /// <returns>The checked attestation, or <see langword="null"/> when the entry is not an attestation of the path.</returns>
-    public CheckedAttestation? Check(LogEvidence evidence, StorePath storePath, out string? problem)
+    public CheckedAttestation? Check(LogEvidence evidence, StorePath storePath, out string? problem) =>
+        Check(evidence, storePath, [], out problem);
+
+    /// <summary>Checks one entry for <paramref name="storePath"/>.</summary>
+    /// <param name="evidence">The entry and its proof.</param>
+    /// <param name="storePath">The store path asked about.</param>
+    /// <param name="registry">The registry entries (with proofs) of the entry's log that name its signer; they are verified here.</param>
+    /// <param name="problem">Why the entry says nothing about the path, when it returns null.</param>
+    /// <returns>The checked attestation, or <see langword="null"/> when the entry is not an attestation of the path.</returns>
+    public CheckedAttestation? Check(LogEvidence evidence, StorePath storePath, IReadOnlyList<LogEvidence> registry, out string? problem)
     {
         ArgumentNullException.ThrowIfNull(evidence);
-        string where = $"{evidence.Origin}#{evidence.Index}";
-        if (!AttestationDocument.TryParse(evidence.Entry.Span, out AttestationDocument? document, out var parseError))
+        ArgumentNullException.ThrowIfNull(registry);
+        if (!TryParse(evidence, storePath, out ParsedAttestation? parsed, out problem))
         {
-            problem = $"{where} is not an attestation document: {parseError}";
             return null;
         }
 
-        NixBuildOutput? output = null;
+        return Check(parsed, registry);
+    }
+
+    /// <summary>Whether TPM evidence of a builder needs its registry entries: the builder is known and the log's admin key is pinned.</summary>
+    internal bool NeedsRegistry(ParsedAttestation parsed) =>
+        parsed.Document.TpmEvidence is not null
+        && _policy.BuildersByKeyId.ContainsKey(parsed.Document.SignerKeyId)
+        && _tpm.CanCheck(parsed.Evidence.Origin);
+
+    /// <summary>Parses the entry as an attestation of <paramref name="storePath"/>.</summary>
+    internal static bool TryParse(LogEvidence evidence, StorePath storePath, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ParsedAttestation? parsed, out string? problem)
+    {
+        string where = $"{evidence.Origin}#{evidence.Index}";
+        parsed = null;
+        if (!AttestationDocument.TryParse(evidence.Entry.Span, out AttestationDocument? document, out var parseError))
+        {
+            problem = $"{where} is not an attestation document: {parseError}";
+            return false;
+        }
+
         foreach (NixBuildOutput candidate in document.Statement.Outputs)
         {
             if (candidate.Path == storePath)
             {
-                output = candidate;
-                break;
+                parsed = new ParsedAttestation(evidence, document, candidate);
+                problem = null;
+                return true;
             }
         }
 
-        if (output is null)
-        {
-            problem = $"{where} does not name {storePath} among its subjects";
-            return null;
-        }
+        problem = $"{where} does not name {storePath} among its subjects";
+        return false;
+    }
 
-        problem = null;
+    /// <summary>Checks a parsed attestation.</summary>
+    internal CheckedAttestation Check(ParsedAttestation parsed, IReadOnlyList<LogEvidence> registry)
+    {
+        LogEvidence evidence = parsed.Evidence;
+        AttestationDocument document = parsed.Document;
         var failures = new List<string>();
-        if (evidence.Proof.Index != evidence.Index)
+        if (_proofs.Check(evidence) is { } notProved)
         {
-            failures.Add($"its inclusion proof is for index {evidence.Proof.Index}, not {evidence.Index}");
-        }
-        else if (!_checkpointPolicies.TryGetValue(evidence.Origin, out CheckpointPolicy? checkpointPolicy))
-        {
-            failures.Add($"log {evidence.Origin} is not named by the policy");
-        }
-        else
-        {
-            TlogProofVerdict inclusion = evidence.Proof.Verify(evidence.Entry.Span, checkpointPolicy);
-            if (!inclusion.IsValid)
-            {
-                failures.Add($"not proved in log {evidence.Origin}: {inclusion}");
-            }
+            failures.Add(notProved);
         }
 
         string keyId = document.SignerKeyId;
+        TpmCheck tpm = TpmCheck.None;
+        IReadOnlyList<string> notes = [];
         if (_policy.BuildersByKeyId.TryGetValue(keyId, out BuilderPolicy? builder))
         {
             if (!document.Envelope.IsSignedBy(builder.Key))
             {
                 failures.Add($"the DSSE signature does not verify with the key of builder {builder.Name}");
             }
-
-            if (builder.RequireTpm && document.TpmEvidence is not null)
+            else if (failures.Count == 0)
             {
-                failures.Add(TpmBindingUnavailable);
+                // Only an attestation that is itself genuine and logged is worth a quote check.
+                tpm = _tpm.Check(document, evidence, builder, registry);
+                if (builder.RequireTpm)
+                {
+                    failures.AddRange(tpm.Failures);
+                }
+                else
+                {
+                    notes = tpm.Failures;
+                }
             }
         }
 
-        return new CheckedAttestation(evidence.Origin, evidence.Index, keyId, output.NarHash, TpmVerified: false, failures);
+        return new CheckedAttestation(evidence.Origin, evidence.Index, keyId, parsed.Output.NarHash, tpm.Verified, failures)
+        {
+            TpmNotes = notes,
+            TpmCounters = tpm.Counters,
+            TpmAkName = tpm.AkName,
+        };
     }
+
+    /// <inheritdoc/>
+    public void Dispose() => _tpm.Dispose();
 }
+
+/// <summary>An entry parsed as an attestation of one store path.</summary>
+/// <param name="Evidence">The entry and its proof.</param>
+/// <param name="Document">The attestation document.</param>
+/// <param name="Output">The output that names the path.</param>
+internal sealed record ParsedAttestation(LogEvidence Evidence, AttestationDocument Document, NixBuildOutput Output);

@@ -17,7 +17,14 @@ public sealed class TrustPolicyReaderTests
         return key.PublicKey.ToString();
     }
 
-    private static string Policy(string quorum = """{"minAgreeing": 2, "minOperators": 2, "maxDissenting": 0}""", string extraBuilder = "") => $$"""
+    private static readonly string AdminKey = PublicKeyText("log-admin");
+
+    private const string Golden = """
+        {"version": 1, "configurations": [{"name": "nixos-builder-2026", "pcrs": {"sha256": {"7": "ef78383af3057d8c2a73f9a93a61dd240ca81cafaa7e86f07d84ab7eee6e78e2"}}}]}
+        """;
+
+    private static string Policy(
+        string quorum = """{"minAgreeing": 2, "minOperators": 2, "maxDissenting": 0}""", string extraBuilder = "", string goldenValues = Golden) => $$"""
         {
           "version": 1,
           "logs": [
@@ -25,14 +32,16 @@ public sealed class TrustPolicyReaderTests
               "origin": "attest.example/log",
               "key": "attest.example/log+01234567+AQID",
               "url": "http://127.0.0.1:8080",
-              "witnesses": { "keys": ["w1+89abcdef+BAID"], "threshold": 1 }
+              "witnesses": { "keys": ["w1+89abcdef+BAID"], "threshold": 1 },
+              "adminKey": "{{AdminKey}}"
             }
           ],
           "builders": [
             { "name": "a", "key": "{{KeyA}}", "operator": "alpha", "requireTpm": true, "goldenValues": "nixos-builder-2026" },
             { "name": "b", "key": "{{KeyB}}", "operator": "beta" }{{extraBuilder}}
           ],
-          "quorum": {{quorum}}
+          "quorum": {{quorum}},
+          "goldenValues": {{goldenValues}}
         }
         """;
 
@@ -54,6 +63,56 @@ public sealed class TrustPolicyReaderTests
         Assert.Same(policy.Builders[1], policy.BuildersByKeyId[IdentityPublicKey.Parse(KeyB).KeyId]);
         Assert.Same(log, policy.FindLog("attest.example/log"));
         Assert.Null(policy.FindLog("other"));
+        Assert.Equal(AdminKey, log.AdminKey?.ToString());
+        Assert.Equal("nixos-builder-2026", Assert.Single(policy.GoldenValues!.Configurations).Name);
+        Assert.Equal("nixos-builder-2026", Assert.Single(policy.GoldenValuesFor(policy.Builders[0])!.Configurations).Name);
+        Assert.Null(policy.GoldenValuesFor(policy.Builders[1]));
+    }
+
+    [Fact]
+    public void ReadFile_GoldenValuesFileNextToThePolicy_ReadRelativeToIt()
+    {
+        string directory = Directory.CreateTempSubdirectory("attest-policy-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(directory, "golden.json"), Golden);
+            string file = Path.Combine(directory, "policy.json");
+            File.WriteAllText(file, Policy(goldenValues: "\"golden.json\""));
+
+            TrustPolicy policy = TrustPolicyReader.ReadFile(file);
+
+            Assert.Equal("nixos-builder-2026", Assert.Single(policy.GoldenValues!.Configurations).Name);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("\"absent-golden.json\"", "$.goldenValues", "Cannot read the golden values file")]
+    [InlineData("""{"version": 1, "configurations": [{"name": "x"}]}""", "$.goldenValues", "Not a valid golden values document")]
+    [InlineData("""{"version": 1, "configurations": [{"name": "other", "pcrs": {"sha256": {"0": "ef78383af3057d8c2a73f9a93a61dd240ca81cafaa7e86f07d84ab7eee6e78e2"}}}]}""", "$", "does not define")]
+    [InlineData("42", "$.goldenValues", "goldenValues is")]
+    public void Parse_BadGoldenValues_NamesTheProblem(string goldenValues, string expectedPath, string expectedText)
+    {
+        var ex = Assert.Throws<PolicyFormatException>(() => TrustPolicyReader.Parse(Encoding.UTF8.GetBytes(Policy(goldenValues: goldenValues))));
+
+        Assert.Equal(expectedPath, ex.JsonPath);
+        Assert.Contains(expectedText, ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"not-a-key\"")]
+    [InlineData("7")]
+    public void Parse_BadAdminKey_NamesTheMember(string adminKey)
+    {
+        string text = Policy().Replace($"\"{AdminKey}\"", adminKey, StringComparison.Ordinal);
+
+        var ex = Assert.Throws<PolicyFormatException>(() => TrustPolicyReader.Parse(Encoding.UTF8.GetBytes(text)));
+
+        Assert.Equal("$.logs[0].adminKey", ex.JsonPath);
     }
 
     [Theory]
