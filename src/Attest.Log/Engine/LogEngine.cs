@@ -183,14 +183,17 @@ public sealed partial class LogEngine : IEntryAppender, IAsyncDisposable
         var first = _writer.Size;
         var leaves = new MerkleHash[entries.Count];
         var builders = new Dictionary<string, BuilderRecord>(StringComparer.Ordinal);
+        var searchKeys = new List<byte[]>(entries.Count * 6);
+        var digests = new (byte[] Digest, long Index)[entries.Count];
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
             var index = first + i;
-            batch.PutEntry(index, entry.Document, entry.Digest);
+            batch.PutDocument(index, entry.Document);
+            digests[i] = (entry.Digest, index);
             foreach (var term in entry.SearchTerms)
             {
-                batch.PutSearch(term.Kind, term.Value, index);
+                searchKeys.Add(StoreKeys.Search(term.Kind, term.Value, index));
             }
 
             if (entry.RegistryChange is { } change)
@@ -206,12 +209,30 @@ public sealed partial class LogEngine : IEntryAppender, IAsyncDisposable
             leaves[i] = TreeHasher.HashLeaf(entry.Document);
         }
 
+        // The dedup digests and index keys are random; inserted in key order, RocksDB's memtable skip list reuses
+        // the previous insert's position instead of searching from the top for each key.
+        Array.Sort(digests, static (a, b) => a.Digest.AsSpan().SequenceCompareTo(b.Digest));
+        foreach (var (digest, index) in digests)
+        {
+            batch.PutDigest(digest, index);
+        }
+
+        searchKeys.Sort(static (a, b) => a.AsSpan().SequenceCompareTo(b));
+        foreach (var key in searchKeys)
+        {
+            batch.PutSearchKey(key);
+        }
+
         // If the write below fails the writer is ahead of the disk; the sequencer then stops for good, so nothing
         // is ever appended on top of that state (a restart recovers from the store).
         var update = _writer.AppendLeafHashes(leaves);
         foreach (var tile in update.Tiles)
         {
             batch.PutTile(tile.Path.Level, tile.Path.Index, tile.Bytes.Span);
+            if (!tile.Path.IsEntries && !tile.Path.IsPartial)
+            {
+                batch.PutTileInterior(tile.Path.Level, tile.Path.Index, TileInterior.Compute(tile.Bytes.Span));
+            }
         }
 
         batch.PutMeta(TreeMetaKey, _writer.TreeState.Serialize());
@@ -226,16 +247,43 @@ public sealed partial class LogEngine : IEntryAppender, IAsyncDisposable
     public byte[]? ReadTile(TilePath path) => _tiles.Read(path);
 
     /// <summary>The inclusion proof of <paramref name="index"/> in the tree of <paramref name="treeSize"/> durable entries.</summary>
-    public async ValueTask<MerkleHash[]> InclusionProofAsync(long index, long treeSize, CancellationToken cancellationToken) =>
-        await TileProofs.InclusionProofAsync(_tiles, _durable.Size, index, treeSize, cancellationToken);
+    /// <exception cref="ArgumentOutOfRangeException">The index or size is out of range.</exception>
+    public ValueTask<MerkleHash[]> InclusionProofAsync(long index, long treeSize, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var stored = DurableSizeAtLeast(treeSize);
+        return ValueTask.FromResult(ProofPlan.ForInclusion(index, treeSize).Execute(new StoreNodeReader(_store, stored)));
+    }
 
     /// <summary>The consistency proof between two durable tree sizes.</summary>
-    public async ValueTask<MerkleHash[]> ConsistencyProofAsync(long size1, long size2, CancellationToken cancellationToken) =>
-        await TileProofs.ConsistencyProofAsync(_tiles, _durable.Size, size1, size2, cancellationToken);
+    /// <exception cref="ArgumentOutOfRangeException">A size is out of range.</exception>
+    public ValueTask<MerkleHash[]> ConsistencyProofAsync(long size1, long size2, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var stored = DurableSizeAtLeast(size2);
+        return ValueTask.FromResult(ProofPlan.ForConsistency(size1, size2).Execute(new StoreNodeReader(_store, stored)));
+    }
 
     /// <summary>The root hash of the tree of <paramref name="treeSize"/> durable entries.</summary>
-    public async ValueTask<MerkleHash> RootAtAsync(long treeSize, CancellationToken cancellationToken) =>
-        treeSize == 0 ? TreeHasher.EmptyRoot : await TileProofs.RootAtAsync(_tiles, _durable.Size, treeSize, cancellationToken);
+    /// <exception cref="ArgumentOutOfRangeException">The size is out of range.</exception>
+    public ValueTask<MerkleHash> RootAtAsync(long treeSize, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var stored = DurableSizeAtLeast(treeSize);
+        return ValueTask.FromResult(treeSize == 0 ? TreeHasher.EmptyRoot : ProofPlan.ForRoot(treeSize).Execute(new StoreNodeReader(_store, stored))[0]);
+    }
+
+    /// <summary>The durable size, checked to cover <paramref name="size"/> (one read, so tiles and size agree).</summary>
+    private long DurableSizeAtLeast(long size)
+    {
+        var stored = _durable.Size;
+        if (size < 0 || size > stored)
+        {
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"Tree size {size} is not in 0..{stored} (the durable tree).");
+        }
+
+        return stored;
+    }
 
     private async Task SignCheckpointsAsync()
     {

@@ -14,11 +14,12 @@ public sealed class LogStore : IDisposable
     internal const string EntriesFamily = "entries";
     internal const string DedupFamily = "dedup";
     internal const string TilesFamily = "tiles";
+    internal const string TileInteriorsFamily = "tile-interiors";
     internal const string SearchFamily = "search";
     internal const string BuildersFamily = "builders";
     internal const string MetaFamily = "meta";
 
-    private static readonly string[] s_families = [EntriesFamily, DedupFamily, TilesFamily, SearchFamily, BuildersFamily, MetaFamily];
+    private static readonly string[] s_families = [EntriesFamily, DedupFamily, TilesFamily, TileInteriorsFamily, SearchFamily, BuildersFamily, MetaFamily];
 
     private readonly RocksDb _db;
     private readonly WriteOptions _synced;
@@ -33,6 +34,7 @@ public sealed class LogStore : IDisposable
         Entries = db.GetColumnFamily(EntriesFamily);
         Dedup = db.GetColumnFamily(DedupFamily);
         Tiles = db.GetColumnFamily(TilesFamily);
+        TileInteriors = db.GetColumnFamily(TileInteriorsFamily);
         SearchIndex = db.GetColumnFamily(SearchFamily);
         Builders = db.GetColumnFamily(BuildersFamily);
         Meta = db.GetColumnFamily(MetaFamily);
@@ -49,6 +51,8 @@ public sealed class LogStore : IDisposable
     internal ColumnFamilyHandle Dedup { get; }
 
     internal ColumnFamilyHandle Tiles { get; }
+
+    internal ColumnFamilyHandle TileInteriors { get; }
 
     internal ColumnFamilyHandle SearchIndex { get; }
 
@@ -71,7 +75,7 @@ public sealed class LogStore : IDisposable
         var families = new ColumnFamilies();
         foreach (var name in s_families)
         {
-            families.Add(name, new ColumnFamilyOptions());
+            families.Add(name, FamilyOptions(name));
         }
 
         try
@@ -87,6 +91,59 @@ public sealed class LogStore : IDisposable
         {
             throw new LogStoreException($"Cannot open the log store in '{full}': {ex.Message}", ex);
         }
+    }
+
+    /// <summary>
+    /// Per-family options for an append-only log whose writes are ~3 KB documents plus small random index keys.
+    /// </summary>
+    private static ColumnFamilyOptions FamilyOptions(string family)
+    {
+        var options = new ColumnFamilyOptions();
+        switch (family)
+        {
+            case EntriesFamily:
+                // Value separation: documents go to blob files at flush and are never rewritten by compaction (the
+                // log never deletes or overwrites an entry, so blob garbage collection has nothing to do). The SST
+                // files then hold only 8-byte keys and blob references. JSON with a base64 payload compresses little
+                // with LZ4, and every byte of it was already hashed and fsynced in the WAL: no compression.
+                options.SetWriteBufferSize(64UL << 20);
+                options.SetCompression(Compression.No);
+                var native = Native.Instance;
+                native.rocksdb_options_set_enable_blob_files(options.Handle, 1);
+                native.rocksdb_options_set_min_blob_size(options.Handle, 512);
+                native.rocksdb_options_set_blob_file_size(options.Handle, 256UL << 20);
+                native.rocksdb_options_set_blob_compression_type(options.Handle, (int)Compression.No);
+                native.rocksdb_options_set_enable_blob_gc(options.Handle, 0);
+                break;
+            case DedupFamily:
+                // Nearly every lookup is for a digest that is not there (a new document): bloom filters answer that
+                // without touching data blocks, in the memtable as well as in the SST files. Random 32-byte digests
+                // do not compress. A small memtable keeps skip-list inserts and probes within the CPU caches.
+                options.SetWriteBufferSize(16UL << 20);
+                options.SetCompression(Compression.No);
+                options.SetMemtablePrefixBloomSizeRatio(0.1);
+                Native.Instance.rocksdb_options_set_memtable_whole_key_filtering(options.Handle, 1);
+                options.SetBlockBasedTableFactory(BloomTable());
+                break;
+            case SearchFamily:
+                // Six or so random keys per entry: a small memtable keeps the inserts cache-friendly.
+                options.SetWriteBufferSize(16UL << 20);
+                break;
+            default:
+                break;
+        }
+
+        return options;
+    }
+
+    private static BlockBasedTableOptions BloomTable()
+    {
+        var table = new BlockBasedTableOptions();
+        table.SetFilterPolicy(BloomFilterPolicy.Create(10, false));
+        table.SetWholeKeyFiltering(true);
+        table.SetCacheIndexAndFilterBlocks(true);
+        table.SetPinL0FilterAndIndexBlocksInCache(true);
+        return table;
     }
 
     /// <summary>Starts a batch of changes; nothing is visible until <see cref="Commit"/>.</summary>
@@ -121,6 +178,12 @@ public sealed class LogStore : IDisposable
 
     /// <summary>The widest hash tile stored at level <paramref name="level"/>, index <paramref name="tileIndex"/>, or null.</summary>
     public byte[]? GetTile(int level, long tileIndex) => _db.Get(StoreKeys.Tile(level, tileIndex), Tiles);
+
+    /// <summary>
+    /// The interior node hashes (levels 1-7, 254 hashes) of the full hash tile at <paramref name="level"/>,
+    /// <paramref name="tileIndex"/>, or null when not stored (the tile is partial, or was filled before interiors were kept).
+    /// </summary>
+    public byte[]? GetTileInterior(int level, long tileIndex) => _db.Get(StoreKeys.Tile(level, tileIndex), TileInteriors);
 
     /// <summary>A metadata value (tree state, checkpoints), or null.</summary>
     public byte[]? GetMeta(string name) => _db.Get(StoreKeys.Meta(name), Meta);

@@ -74,6 +74,47 @@ public sealed class LogEngineTests
     }
 
     [Fact]
+    public async Task InclusionProofAsync_AcrossTileLevels_MatchesProofsFoldedFromTiles()
+    {
+        // 66,000 leaves: full level-0 tiles, one full level-1 tile (65,536 leaves) and partial tiles at both levels,
+        // so proofs read stored tile interiors, tile hashes and partial-tile folds.
+        using var dir = new TempDirectory();
+        var signer = Ed25519NoteSigner.Generate(Origin);
+        var options = Options(dir.Path);
+        options.Sequencer.MaxBatchSize = 10_000;
+        options.Sequencer.QueueCapacity = 70_000;
+        await using var engine = await LogEngine.OpenAsync(options, signer, NullLogger.Instance);
+        const int Size = 66_000;
+        await Task.WhenAll(Enumerable.Range(0, Size).Select(i => engine.SubmitAsync(Entry($"{{\"leaf\":{i}}}"))));
+        var checkpoint = await engine.WaitForCheckpointAsync(Size, CancellationToken.None);
+        var tiles = TileReader.FromFetch((path, _) => ValueTask.FromResult<ReadOnlyMemory<byte>>(engine.ReadTile(path) ?? throw new TileNotFoundException(path)));
+        var random = new Random(7);
+
+        foreach (var treeSize in new long[] { 1, 255, 256, 257, 65_535, 65_536, 65_537, Size })
+        {
+            var root = await engine.RootAtAsync(treeSize, CancellationToken.None);
+            Assert.Equal(await TileProofs.RootAtAsync(tiles, Size, treeSize, CancellationToken.None), root);
+            for (var k = 0; k < 20; k++)
+            {
+                var index = random.NextInt64(treeSize);
+                var proof = await engine.InclusionProofAsync(index, treeSize, CancellationToken.None);
+                Assert.Equal(await TileProofs.InclusionProofAsync(tiles, Size, index, treeSize, CancellationToken.None), proof);
+                var leaf = TreeHasher.HashLeaf(Encoding.UTF8.GetBytes($"{{\"leaf\":{index}}}"));
+                Assert.True(MerkleProof.IsValidInclusion(index, treeSize, leaf, proof, root));
+            }
+
+            var older = random.NextInt64(1, treeSize + 1);
+            var consistency = await engine.ConsistencyProofAsync(older, treeSize, CancellationToken.None);
+            Assert.True(MerkleProof.IsValidConsistency(older, treeSize, await engine.RootAtAsync(older, CancellationToken.None), root, consistency));
+        }
+
+        Assert.Equal(checkpoint.Checkpoint.RootHash, await engine.RootAtAsync(Size, CancellationToken.None));
+        Assert.NotNull(engine.Store.GetTileInterior(1, 0));
+        Assert.Null(engine.Store.GetTileInterior(1, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => engine.InclusionProofAsync(0, Size + 1, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task ReadTile_BeyondTree_ReturnsNull()
     {
         using var dir = new TempDirectory();

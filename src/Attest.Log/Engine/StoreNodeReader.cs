@@ -1,0 +1,73 @@
+using Attest.Log.Storage;
+using Attest.Transparency.Merkle;
+using Attest.Transparency.Tiles;
+
+namespace Attest.Log.Engine;
+
+/// <summary>
+/// Reads complete subtree hashes for proofs from the store: a node on a tile boundary level is a hash of its tile; a
+/// node inside a full tile comes from the tile's stored interior (<see cref="TileInterior"/>); only a node inside a
+/// partial tile at the right edge (or in a full tile written before interiors were kept) is folded from the tile's
+/// hashes. Each tile or interior is read at most once per proof.
+/// </summary>
+internal sealed class StoreNodeReader(LogStore store, long storedSize) : IMerkleNodeReader
+{
+    private readonly Dictionary<TilePath, byte[]> _tiles = [];
+    private readonly Dictionary<TilePath, byte[]?> _interiors = [];
+
+    public void ReadNodes(ReadOnlySpan<NodeId> nodes, Span<MerkleHash> hashes)
+    {
+        if (hashes.Length != nodes.Length)
+        {
+            throw new ArgumentException($"Expected room for {nodes.Length} hashes, got {hashes.Length}.", nameof(hashes));
+        }
+
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            TileLayout.Locate(nodes[i], storedSize, out var tile, out var offset, out var count);
+            if (count == 1)
+            {
+                hashes[i] = MerkleHash.Read(Tile(tile).AsSpan(offset * MerkleHash.Size, MerkleHash.Size));
+                continue;
+            }
+
+            var shift = System.Numerics.BitOperations.Log2((uint)count);
+            if (!tile.IsPartial && Interior(tile) is { } interior)
+            {
+                hashes[i] = TileInterior.Node(interior, shift, offset);
+                continue;
+            }
+
+            var decoded = HashTile.Decode(tile, Tile(tile));
+            hashes[i] = TileLayout.NodeFromTile(decoded, offset, count);
+        }
+    }
+
+    private byte[] Tile(TilePath tile)
+    {
+        if (!_tiles.TryGetValue(tile, out var bytes))
+        {
+            var stored = store.GetTile(tile.Level, tile.Index);
+            if (stored is null || stored.Length < tile.HashTileLength)
+            {
+                throw new TileNotFoundException(tile);
+            }
+
+            bytes = stored;
+            _tiles[tile] = bytes;
+        }
+
+        return bytes;
+    }
+
+    private byte[]? Interior(TilePath tile)
+    {
+        if (!_interiors.TryGetValue(tile, out var interior))
+        {
+            interior = store.GetTileInterior(tile.Level, tile.Index);
+            _interiors[tile] = interior;
+        }
+
+        return interior;
+    }
+}

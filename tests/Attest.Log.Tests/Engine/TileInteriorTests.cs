@@ -1,0 +1,50 @@
+using Attest.Log.Engine;
+using Attest.Transparency.Merkle;
+using Attest.Transparency.Tiles;
+
+namespace Attest.Log.Tests.Engine;
+
+public sealed class TileInteriorTests
+{
+    private static byte[] FullTile(int seed)
+    {
+        var random = new Random(seed);
+        var tile = new byte[TilePath.FullWidth * MerkleHash.Size];
+        random.NextBytes(tile);
+        return tile;
+    }
+
+    [Fact]
+    public void Node_EveryInteriorNodeOfFullTile_EqualsRootOfItsHashes()
+    {
+        var tile = FullTile(1);
+        var hashes = HashTile.Decode(TilePath.Hash(0, 0), tile);
+        var interior = TileInterior.Compute(tile);
+
+        Assert.Equal(TileInterior.Length, interior.Length);
+        for (var shift = 1; shift < TilePath.Height; shift++)
+        {
+            var count = 1 << shift;
+            for (var offset = 0; offset < TilePath.FullWidth; offset += count)
+            {
+                Assert.Equal(TileLayout.NodeFromTile(hashes, offset, count), TileInterior.Node(interior, shift, offset));
+            }
+        }
+    }
+
+    [Fact]
+    public void Compute_PartialTile_Throws()
+    {
+        var partial = new byte[255 * MerkleHash.Size];
+
+        Assert.Throws<ArgumentException>(() => TileInterior.Compute(partial));
+    }
+
+    [Fact]
+    public void Node_TruncatedInterior_ThrowsInvalidData()
+    {
+        var interior = TileInterior.Compute(FullTile(2));
+
+        Assert.Throws<InvalidDataException>(() => TileInterior.Node(interior.AsSpan(0, interior.Length - 1), 1, 0));
+    }
+}
