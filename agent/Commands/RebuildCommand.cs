@@ -16,7 +16,7 @@ internal sealed class RebuildCommand : Command
     private readonly Option<string?> _config;
     private readonly Argument<string?> _target = new("target") { Description = "A .drv path or an output store path.", Arity = ArgumentArity.ZeroOrOne };
     private readonly Option<bool> _fromLog = new("--from-log") { Description = "Rebuild derivations in the log that only one other builder has attested." };
-    private readonly Option<long> _start = new("--start") { Description = "With --from-log: first log index to examine.", DefaultValueFactory = _ => 0 };
+    private readonly Option<long?> _start = new("--start") { Description = "With --from-log: first index to examine in every log (default: where the previous run left off in each)." };
     private readonly Option<int> _max = new("--max") { Description = "With --from-log: most derivations to rebuild.", DefaultValueFactory = _ => 10 };
     private readonly Option<bool> _check = new("--check") { Description = "Rebuild with nix-store --check in the default store instead of nix.rebuildStore." };
 
@@ -40,7 +40,7 @@ internal sealed class RebuildCommand : Command
         });
         _start.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<long>() < 0)
+            if (result.GetValueOrDefault<long?>() < 0)
             {
                 result.AddError("--start must not be negative.");
             }
@@ -78,7 +78,7 @@ internal sealed class RebuildCommand : Command
             if (parseResult.GetValue(_fromLog))
             {
                 var worst = ExitCodes.Success;
-                var next = await rebuilder.RebuildUnconfirmedAsync(parseResult.GetValue(_start), parseResult.GetValue(_max), check,
+                var scans = await rebuilder.RebuildUnconfirmedAsync(parseResult.GetValue(_start), parseResult.GetValue(_max), check,
                     (derivation, report, error) =>
                     {
                         if (report is not null)
@@ -91,7 +91,20 @@ internal sealed class RebuildCommand : Command
                             output.WriteLine($"{derivation}: skipped: {error}");
                         }
                     }, cancellationToken);
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"next index: {next}"));
+                foreach (var scan in scans)
+                {
+                    if (scan.Error is not null)
+                    {
+                        await CommandSupport.Error(parseResult).WriteLineAsync($"attest-agent: log {scan.Log}: {scan.Error}");
+                        worst = Math.Max(worst, ExitCodes.Failure);
+                    }
+
+                    if (scan.Origin is not null)
+                    {
+                        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"next index: {scan.NextIndex} ({scan.Origin}, {scan.Log})"));
+                    }
+                }
+
                 return worst == ExitCodes.NotInLog ? ExitCodes.Success : worst;
             }
 
@@ -122,11 +135,23 @@ internal sealed class RebuildCommand : Command
         foreach (var o in report.Outputs)
         {
             output.WriteLine($"  {o.Name} {o.Path} {o.NarHash}: {Describe(o.Verdict)}");
+            if (o.OriginalNarHash is { } original)
+            {
+                var same = original.Equals(o.NarHash) ? "same" : "DIFFERENT";
+                var kept = o.CheckPath is null ? string.Empty : $"; the rebuilt result is kept as {o.CheckPath}";
+                output.WriteLine($"    {same} {original} in the local store (the original build){kept}");
+            }
+
             foreach (var (builder, hash, index) in o.Others)
             {
                 var same = hash.Equals(o.NarHash) ? "same" : "DIFFERENT";
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {same} {hash} by {builder} (log index {index})"));
             }
+        }
+
+        foreach (var path in report.UncheckedOutputs)
+        {
+            output.WriteLine($"  {path}: not compared (nix-store --check stops at the first output that differs)");
         }
     }
 

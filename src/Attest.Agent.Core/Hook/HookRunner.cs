@@ -282,7 +282,7 @@ public sealed class HookRunner
         }
     }
 
-    private static (byte[] Bytes, DerivationFacts Derivation) ReadDerivation(NixStoreLocation store, StorePath derivationPath)
+    internal static (byte[] Bytes, DerivationFacts Derivation) ReadDerivation(NixStoreLocation store, StorePath derivationPath)
     {
         var file = store.PhysicalPath(derivationPath);
         byte[] bytes;

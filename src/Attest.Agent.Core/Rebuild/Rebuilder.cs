@@ -7,6 +7,7 @@ using Attest.Agent.Core.Hook;
 using Attest.Agent.Core.NixTools;
 using Attest.Agent.Core.Spool;
 using Attest.Nix;
+using Attest.Nix.Nar;
 using Attest.Provenance.Attestations;
 using Attest.Provenance.Statements;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,9 @@ namespace Attest.Agent.Core.Rebuild;
 /// </summary>
 public sealed class Rebuilder
 {
+    /// <summary>The suffix Nix gives the kept result of a <c>--check</c> rebuild that differs.</summary>
+    public const string CheckSuffix = ".check";
+
     /// <summary>Most log entries examined by one <see cref="RebuildUnconfirmedAsync"/> call.</summary>
     public const int MaxEntriesPerScan = 100_000;
 
@@ -51,6 +55,11 @@ public sealed class Rebuilder
     /// <param name="cancellationToken">Cancels the build.</param>
     /// <returns>The report.</returns>
     /// <exception cref="AttestationException">The target is invalid, the build failed or the result cannot be attested.</exception>
+    /// <remarks>
+    /// With <c>--check</c>, a rebuild that differs is not a failure: Nix keeps the differing result as
+    /// <c>&lt;out&gt;.check</c> (with <c>--keep-failed</c>), and that result is attested under this builder's identity
+    /// with the original output path as subject and the rebuilt NAR hash, which is what a verifier compares.
+    /// </remarks>
     public async Task<RebuildReport> RebuildAsync(string target, bool check, CancellationToken cancellationToken)
     {
         if (!StorePath.TryParse(target, out var path))
@@ -61,12 +70,22 @@ public sealed class Rebuilder
         var local = new NixCli(_options.Nix.BinDirectory, NixStoreLocation.Default) { CommandTimeout = Timeout.InfiniteTimeSpan };
         var derivation = path.IsDerivation ? path : await FindDerivationAsync(local, path, cancellationToken);
         _logger.Rebuilding(derivation.FullPath);
-        var (nix, settings) = check || _options.Nix.RebuildStore is null
-            ? await CheckInDefaultStoreAsync(local, derivation, cancellationToken)
-            : await BuildInRebuildStoreAsync(local, derivation, cancellationToken);
-
         var runner = new HookRunner(_options, _time);
-        var statement = await runner.AttestAsync(nix, derivation.FullPath, null, settings, cancellationToken);
+        NixProvenance statement;
+        CheckResult? checkResult = null;
+        if (check || _options.Nix.RebuildStore is null)
+        {
+            checkResult = await CheckInDefaultStoreAsync(local, derivation, cancellationToken);
+            statement = checkResult.Differences.Count == 0
+                ? await runner.AttestAsync(local, derivation.FullPath, null, checkResult.Settings, cancellationToken)
+                : await AttestCheckResultAsync(local, derivation, checkResult, cancellationToken);
+        }
+        else
+        {
+            var (nix, settings) = await BuildInRebuildStoreAsync(local, derivation, cancellationToken);
+            statement = await runner.AttestAsync(nix, derivation.FullPath, null, settings, cancellationToken);
+        }
+
         var bytes = runner.Sign(statement);
         SpooledDocument spooled;
         try
@@ -82,85 +101,209 @@ public sealed class Rebuilder
         var outputs = statement.Outputs.Select(o =>
         {
             var same = others.Where(e => e.Output.Path == o.Path).Select(e => (e.Builder, e.Output.NarHash, e.Index)).ToList();
-            var verdict = same.Count == 0 ? OutputVerdict.NotInLog
+            NixHash? original = checkResult is not null && checkResult.Originals.TryGetValue(o.Path, out var registered) ? registered : null;
+            var verdict = original is { } local && !local.Equals(o.NarHash) ? OutputVerdict.Mismatch
+                : same.Count == 0 ? OutputVerdict.NotInLog
                 : same.All(s => s.NarHash.Equals(o.NarHash)) ? OutputVerdict.Match
                 : OutputVerdict.Mismatch;
-            return new RebuiltOutput(o.Name, o.Path, o.NarHash, verdict, same);
+            return new RebuiltOutput(o.Name, o.Path, o.NarHash, verdict, same)
+            {
+                OriginalNarHash = original,
+                CheckPath = checkResult?.Differences.FirstOrDefault(d => d.Path == o.Path)?.CheckPath,
+            };
         }).ToList();
-        return new RebuildReport(derivation, outputs, spooled.Name);
+        return new RebuildReport(derivation, outputs, spooled.Name)
+        {
+            UncheckedOutputs = checkResult is { Differences.Count: > 0 }
+                ? [.. checkResult.Originals.Keys.Where(p => !statement.Outputs.Any(o => o.Path == p)).Order()]
+                : [],
+        };
     }
 
     /// <summary>
-    /// Works through the log's attestations from <paramref name="fromIndex"/> and rebuilds every derivation only
-    /// one builder (not this one) has attested, when its .drv is in the local store.
+    /// Works through every configured log's attestations and rebuilds each derivation that exactly one builder,
+    /// not this one, has attested (in any of the logs), when its .drv is in the local store. Each log resumes where
+    /// the previous call left off (<see cref="RebuildPositions"/>, keyed by the log's origin); the position is
+    /// saved after every rebuild and at the end, so an interrupted run resumes without repeating work.
     /// </summary>
-    /// <param name="fromIndex">First log index to examine.</param>
-    /// <param name="maxRebuilds">Most derivations to rebuild.</param>
+    /// <param name="fromIndex">First log index to examine in every log, or null to resume from the saved positions.</param>
+    /// <param name="maxRebuilds">Most derivations to rebuild (over all logs).</param>
     /// <param name="check">Rebuild with <c>--check</c> in the default store.</param>
-    /// <param name="progress">Receives each report, or the derivation and error of a failed rebuild.</param>
+    /// <param name="progress">Receives each report, or the derivation and why it was not rebuilt.</param>
     /// <param name="cancellationToken">Stops the scan.</param>
-    /// <returns>The next index to examine (for a later call).</returns>
-    public async Task<long> RebuildUnconfirmedAsync(long fromIndex, int maxRebuilds, bool check,
+    /// <returns>Per log: its origin and next index, or why it could not be read.</returns>
+    /// <exception cref="AttestationException">The saved positions cannot be read or written.</exception>
+    public async Task<IReadOnlyList<LogScanResult>> RebuildUnconfirmedAsync(long? fromIndex, int maxRebuilds, bool check,
         Action<StorePath, RebuildReport?, string?> progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(progress);
-        var log = _logs.Count > 0 ? _logs[0] : throw new AgentConfigurationException("No log URL is configured.");
-        var ownKey = OwnKeyId();
-        var attesters = new Dictionary<StorePath, HashSet<string>>();
-        var order = new List<StorePath>();
-        var index = fromIndex;
-        for (; index < fromIndex + MaxEntriesPerScan; index++)
+        if (_logs.Count == 0)
         {
-            string body;
+            throw new AgentConfigurationException("No log URL is configured.");
+        }
+
+        var ownKey = OwnKeyId();
+        RebuildPositions positions;
+        try
+        {
+            positions = RebuildPositions.Load(_options.SpoolDirectory);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new AttestationException($"Cannot read the rebuild positions: {e.Message}", e);
+        }
+
+        var pending = PendingOwnDerivations();
+        var decided = new HashSet<StorePath>();
+        var results = new List<LogScanResult>();
+        var rebuilt = 0;
+        foreach (var log in _logs)
+        {
+            string origin;
             try
             {
-                body = await log.GetAsync(string.Create(CultureInfo.InvariantCulture, $"v1/entries/{index}"), cancellationToken);
+                origin = await ReadOriginAsync(log, cancellationToken);
             }
-            catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+            catch (HttpRequestException e)
             {
-                break;
+                results.Add(new LogScanResult(log.BaseUrl, null, fromIndex ?? 0, $"cannot read its checkpoint: {e.Message}"));
+                continue;
             }
 
-            if (TryReadAttestation(body, out var document))
+            var index = fromIndex ?? positions.Get(origin);
+            var limit = index + MaxEntriesPerScan;
+            string? error = null;
+            while (index < limit && rebuilt < maxRebuilds)
             {
-                if (!attesters.TryGetValue(document.DerivationPath, out var keys))
+                string body;
+                try
                 {
-                    attesters[document.DerivationPath] = keys = [];
-                    order.Add(document.DerivationPath);
+                    body = await log.GetAsync(string.Create(CultureInfo.InvariantCulture, $"v1/entries/{index}"), cancellationToken);
+                }
+                catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+                {
+                    break;
+                }
+                catch (HttpRequestException e)
+                {
+                    error = $"reading entry {index} failed: {e.Message}";
+                    break;
                 }
 
-                keys.Add(document.SignerKeyId);
+                if (TryReadAttestation(body, out var document) && decided.Add(document.DerivationPath)
+                    && await ShouldRebuildAsync(document.DerivationPath, ownKey, pending, progress, cancellationToken))
+                {
+                    var derivation = document.DerivationPath;
+                    if (!File.Exists(derivation.FullPath))
+                    {
+                        progress(derivation, null, $"{derivation} is not in the local store; fetch it first (nix-store --realise or nix copy --derivation)");
+                    }
+                    else
+                    {
+                        rebuilt++;
+                        try
+                        {
+                            progress(derivation, await RebuildAsync(derivation.FullPath, check, cancellationToken), null);
+                        }
+                        catch (AttestationException e)
+                        {
+                            _logger.RebuildFailed(derivation.FullPath, e.Message);
+                            progress(derivation, null, e.Message);
+                        }
+
+                        SavePosition(positions, origin, index + 1);
+                    }
+                }
+
+                index++;
             }
+
+            SavePosition(positions, origin, index);
+            results.Add(new LogScanResult(log.BaseUrl, origin, index, error));
         }
 
-        var rebuilt = 0;
-        foreach (var derivation in order)
+        return results;
+    }
+
+    /// <summary>
+    /// Whether a derivation seen in a log needs this rebuilder: attested by exactly one builder across all logs, and
+    /// neither attested by this builder in a log nor waiting in its outbox.
+    /// </summary>
+    private async Task<bool> ShouldRebuildAsync(StorePath derivation, string ownKey, HashSet<StorePath> pending,
+        Action<StorePath, RebuildReport?, string?> progress, CancellationToken cancellationToken)
+    {
+        if (pending.Contains(derivation))
         {
-            var keys = attesters[derivation];
-            if (keys.Count != 1 || keys.Contains(ownKey) || rebuilt >= maxRebuilds)
-            {
-                continue;
-            }
+            return false;
+        }
 
-            if (!File.Exists(derivation.FullPath))
-            {
-                progress(derivation, null, $"{derivation} is not in the local store; fetch it first (nix-store --realise or nix copy --derivation)");
-                continue;
-            }
-
-            rebuilt++;
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var log in _logs)
+        {
             try
             {
-                progress(derivation, await RebuildAsync(derivation.FullPath, check, cancellationToken), null);
+                foreach (var (_, document) in ReadSearchResults(await log.SearchAsync("drvPath", derivation.FullPath, cancellationToken)))
+                {
+                    if (document.DerivationPath == derivation)
+                    {
+                        keys.Add(document.SignerKeyId);
+                    }
+                }
             }
-            catch (AttestationException e)
+            catch (Exception e) when (e is HttpRequestException or AttestationException)
             {
-                _logger.RebuildFailed(derivation.FullPath, e.Message);
-                progress(derivation, null, e.Message);
+                progress(derivation, null, $"cannot search {log.BaseUrl} for it: {e.Message}");
+                return false;
             }
         }
 
-        return index;
+        return keys.Count == 1 && !keys.Contains(ownKey);
+    }
+
+    private HashSet<StorePath> PendingOwnDerivations()
+    {
+        var result = new HashSet<StorePath>();
+        var outbox = new Outbox(_options.SpoolDirectory, _time);
+        try
+        {
+            foreach (var document in outbox.ListPending())
+            {
+                if (AttestationDocument.TryParse(Outbox.Read(document), out var parsed, out _))
+                {
+                    result.Add(parsed.DerivationPath);
+                }
+            }
+        }
+        catch (Exception e) when (e is SpoolException or IOException or UnauthorizedAccessException)
+        {
+            // No outbox yet (or unreadable): the logs' search answers still show what this builder delivered.
+        }
+
+        return result;
+    }
+
+    /// <summary>The log's origin: the first line of its checkpoint (C2SP tlog-checkpoint).</summary>
+    private static async Task<string> ReadOriginAsync(LogClient log, CancellationToken cancellationToken)
+    {
+        var checkpoint = await log.GetAsync("checkpoint", cancellationToken);
+        var newline = checkpoint.IndexOf('\n', StringComparison.Ordinal);
+        var origin = newline < 0 ? string.Empty : checkpoint[..newline];
+        // c2sp.org/tlog-checkpoint: the origin is a non-empty line of printable text.
+        return origin.Length is > 0 and <= 1024 && origin.All(c => c is > ' ' and <= '~' || c == ' ')
+            ? origin
+            : throw new HttpRequestException($"{log.BaseUrl}checkpoint does not start with an origin line.");
+    }
+
+    private static void SavePosition(RebuildPositions positions, string origin, long next)
+    {
+        try
+        {
+            positions.Save(origin, next);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new AttestationException($"Cannot save the rebuild position of '{origin}': {e.Message}", e);
+        }
     }
 
     private string OwnKeyId()
@@ -191,14 +334,215 @@ public sealed class Rebuilder
         }
     }
 
-    private async Task<(NixCli Nix, IReadOnlyDictionary<string, string>? Settings)> CheckInDefaultStoreAsync(
-        NixCli local, StorePath derivation, CancellationToken cancellationToken)
+    private async Task<CheckResult> CheckInDefaultStoreAsync(NixCli local, StorePath derivation, CancellationToken cancellationToken)
     {
         // Without valid outputs there is nothing to check against: build them first, then rebuild with --check,
-        // which fails if the second build differs bit for bit.
+        // which compares every output bit for bit with the registered one.
         await RealiseAsync(local, derivation, check: false, cancellationToken);
-        await RealiseAsync(local, derivation, check: true, cancellationToken);
-        return (local, null);
+        var (_, facts) = HookRunner.ReadDerivation(local.Store, derivation);
+        var outputs = facts.Outputs.Where(o => o.Path is not null).Select(o => (o.Name, Path: o.Path!.Value)).ToList();
+        var originals = new Dictionary<StorePath, NixHash>();
+        try
+        {
+            foreach (var (p, info) in await local.QueryPathInfoAsync(outputs.Select(o => o.Path).ToList(), cancellationToken))
+            {
+                originals[p] = info.NarHash;
+            }
+        }
+        catch (NixCommandException e)
+        {
+            throw new AttestationException($"Cannot read the registered outputs of {derivation}: {e.Message}", e);
+        }
+
+        // Nix replaces only the .check result of the output it found different; a stale one of another output
+        // from an earlier check must not be taken for this rebuild's.
+        foreach (var (_, output) in outputs)
+        {
+            DeletePath(local.Store.PhysicalPath(output) + CheckSuffix);
+        }
+
+        var settings = await EffectiveSettingsAsync(local, cancellationToken);
+        var startedOn = _time.GetUtcNow();
+        var (exitCode, error) = await RunRealiseAsync(local, derivation, check: true, cancellationToken);
+        var finishedOn = _time.GetUtcNow();
+        RemoveKeptBuildDirectories(error);
+        if (exitCode == 0)
+        {
+            return new CheckResult(originals, [], settings, startedOn, finishedOn);
+        }
+
+        // Nix stops at the first output that differs (src/libstore/build/local-derivation-goal.cc, bmCheck) and
+        // moves the rebuilt result to <out>.check; outputs after it in its order are not compared.
+        var differences = outputs
+            .Select(o => new CheckDifference(o.Name, o.Path, local.Store.PhysicalPath(o.Path) + CheckSuffix))
+            .Where(d => Path.Exists(d.CheckPath) || new FileInfo(d.CheckPath).LinkTarget is not null)
+            .ToList();
+        if (differences.Count == 0 || !error.Contains("may not be deterministic", StringComparison.Ordinal))
+        {
+            throw new AttestationException($"Rebuilding {derivation} with --check failed (exit {exitCode}): {LastLine(error)}");
+        }
+
+        return new CheckResult(originals, differences, settings, startedOn, finishedOn);
+    }
+
+    /// <summary>
+    /// The statement for a <c>--check</c> rebuild that differs: the subjects are the original output paths (what a
+    /// verifier looks up) with the NAR hashes and references of the kept <c>.check</c> results.
+    /// </summary>
+    private async Task<NixProvenance> AttestCheckResultAsync(NixCli local, StorePath derivation, CheckResult result, CancellationToken cancellationToken)
+    {
+        var (drvBytes, facts) = HookRunner.ReadDerivation(local.Store, derivation);
+        var candidates = await ReferenceCandidatesAsync(local, derivation, result.Originals.Keys, cancellationToken);
+        var outputs = new List<NixBuildOutput>();
+        foreach (var difference in result.Differences)
+        {
+            try
+            {
+                var (hash, references) = ReferenceScanner.Scan(difference.CheckPath, candidates, cancellationToken);
+                outputs.Add(new NixBuildOutput(difference.Name, difference.Path, hash.Hash, hash.Size, references));
+            }
+            catch (Exception e) when (e is NarSerializationException or IOException or UnauthorizedAccessException)
+            {
+                throw new AttestationException($"Cannot read the rebuilt result '{difference.CheckPath}': {e.Message}", e);
+            }
+        }
+
+        NixBuildEnvironment environment;
+        try
+        {
+            environment = await BuildEnvironment.CollectAsync(_options.BuilderName, local, result.Settings, null, cancellationToken);
+        }
+        catch (NixCommandException e)
+        {
+            throw new AttestationException($"Cannot describe the environment of the rebuild: {e.Message}", e);
+        }
+
+        try
+        {
+            return new NixProvenance
+            {
+                Derivation = derivation,
+                DerivationSha256 = NixHash.FromSha256(System.Security.Cryptography.SHA256.HashData(drvBytes)),
+                Outputs = outputs,
+                Environment = environment,
+                Dependencies = facts.Dependencies,
+                BuilderId = NixProvenance.BuilderIdFor(_options.BuilderName),
+                InvocationId = $"urn:uuid:{Guid.NewGuid()}",
+                StartedOn = result.StartedOn,
+                FinishedOn = result.FinishedOn,
+            };
+        }
+        catch (ArgumentException e)
+        {
+            throw new AttestationException($"Cannot describe the rebuild of {derivation}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The paths a rebuilt output may reference: Nix scans for its inputs' closure and the derivation's own outputs;
+    /// the closure of the .drv with outputs (<c>nix-store -qR --include-outputs</c>) holds both, and .drv files,
+    /// which Nix never offers as references of a build, are left out.
+    /// </summary>
+    private static async Task<List<StorePath>> ReferenceCandidatesAsync(
+        NixCli local, StorePath derivation, IEnumerable<StorePath> outputs, CancellationToken cancellationToken)
+    {
+        string closure;
+        try
+        {
+            closure = await local.RunAsync("nix-store",
+                ["--query", "--requisites", "--include-outputs", .. local.StoreArguments(), derivation.FullPath], cancellationToken);
+        }
+        catch (NixCommandException e)
+        {
+            throw new AttestationException($"Cannot read the input closure of {derivation}: {e.Message}", e);
+        }
+
+        var candidates = new HashSet<StorePath>(outputs);
+        foreach (var line in closure.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (StorePath.TryParse(line, out var p) && !p.IsDerivation)
+            {
+                candidates.Add(p);
+            }
+        }
+
+        return [.. candidates];
+    }
+
+    private async Task<Dictionary<string, string>> EffectiveSettingsAsync(NixCli nix, CancellationToken cancellationToken)
+    {
+        Dictionary<string, string> settings;
+        try
+        {
+            settings = new Dictionary<string, string>(await nix.ShowConfigAsync(cancellationToken), StringComparer.Ordinal);
+        }
+        catch (NixCommandException e)
+        {
+            throw new AttestationException($"Cannot read the Nix settings: {e.Message}", e);
+        }
+
+        foreach (var (name, value) in EffectiveRebuildOptions())
+        {
+            settings[name] = value;
+        }
+
+        return settings;
+    }
+
+    /// <summary>Removes the build directories <c>--keep-failed</c> left (Nix prints "keeping build directory '...'").</summary>
+    private static void RemoveKeptBuildDirectories(string error)
+    {
+        const string Marker = "keeping build directory '";
+        foreach (var line in error.Split('\n'))
+        {
+            var at = line.IndexOf(Marker, StringComparison.Ordinal);
+            var end = at < 0 ? -1 : line.IndexOf('\'', at + Marker.Length);
+            if (end < 0)
+            {
+                continue;
+            }
+
+            var directory = line[(at + Marker.Length)..end];
+            // Only Nix's own temporary build directories, never anything a malformed message could name.
+            if (Path.GetFileName(directory).StartsWith("nix-build-", StringComparison.Ordinal) && Path.IsPathFullyQualified(directory))
+            {
+                DeletePath(directory);
+            }
+        }
+    }
+
+    private static void DeletePath(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (info.LinkTarget is not null || File.Exists(path))
+            {
+                info.Delete();
+            }
+            else if (Directory.Exists(path))
+            {
+                MakeWritable(path);
+                Directory.Delete(path, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new AttestationException($"Cannot remove '{path}': {e.Message}", e);
+        }
+    }
+
+    private static void MakeWritable(string directory)
+    {
+        // Store outputs are read-only (0555 directories): make them deletable first.
+        File.SetUnixFileMode(directory, File.GetUnixFileMode(directory) | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        foreach (var sub in Directory.EnumerateDirectories(directory))
+        {
+            if (new DirectoryInfo(sub).LinkTarget is null)
+            {
+                MakeWritable(sub);
+            }
+        }
     }
 
     private async Task<(NixCli Nix, IReadOnlyDictionary<string, string>? Settings)> BuildInRebuildStoreAsync(
@@ -227,22 +571,26 @@ public sealed class Rebuilder
         }
 
         await RealiseAsync(rebuild, derivation, check: false, cancellationToken);
-        var settings = new Dictionary<string, string>(await rebuild.ShowConfigAsync(cancellationToken), StringComparer.Ordinal);
-        foreach (var (name, value) in EffectiveRebuildOptions())
-        {
-            settings[name] = value;
-        }
-
-        return (rebuild, settings);
+        return (rebuild, await EffectiveSettingsAsync(rebuild, cancellationToken));
     }
 
     private async Task RealiseAsync(NixCli nix, StorePath derivation, bool check, CancellationToken cancellationToken)
+    {
+        var (exitCode, error) = await RunRealiseAsync(nix, derivation, check, cancellationToken);
+        if (exitCode != 0)
+        {
+            throw new AttestationException($"Rebuilding {derivation} failed (exit {exitCode}): {LastLine(error)}");
+        }
+    }
+
+    private async Task<(int ExitCode, string Error)> RunRealiseAsync(NixCli nix, StorePath derivation, bool check, CancellationToken cancellationToken)
     {
         var arguments = new List<string> { "--realise", derivation.FullPath };
         arguments.AddRange(nix.StoreArguments());
         if (check)
         {
-            arguments.Add("--check");
+            // --keep-failed makes Nix keep a differing result as <out>.check instead of discarding it.
+            arguments.AddRange(["--check", "--keep-failed"]);
         }
 
         foreach (var (name, value) in EffectiveRebuildOptions())
@@ -251,13 +599,7 @@ public sealed class Rebuilder
         }
 
         var (exitCode, _, error) = await nix.RunRawAsync("nix-store", arguments, cancellationToken);
-        if (exitCode != 0)
-        {
-            var reason = error.Contains("may not be deterministic", StringComparison.Ordinal)
-                ? $"the rebuild differs from the existing outputs (nix-store --check): {LastLine(error)}"
-                : LastLine(error);
-            throw new AttestationException($"Rebuilding {derivation} failed (exit {exitCode}): {reason}");
-        }
+        return (exitCode, error);
     }
 
     private IEnumerable<KeyValuePair<string, string>> EffectiveRebuildOptions()
@@ -362,4 +704,23 @@ public sealed class Rebuilder
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return lines.Length == 0 ? "(no output)" : string.Join(" | ", lines.TakeLast(3));
     }
+
+    /// <summary>What a <c>--check</c> rebuild found.</summary>
+    /// <param name="Originals">The registered NAR hash of every output.</param>
+    /// <param name="Differences">The outputs Nix found different, with their kept results; empty when all matched.</param>
+    /// <param name="Settings">The Nix settings of the rebuild.</param>
+    /// <param name="StartedOn">When the rebuild started.</param>
+    /// <param name="FinishedOn">When it finished.</param>
+    private sealed record CheckResult(
+        IReadOnlyDictionary<StorePath, NixHash> Originals, IReadOnlyList<CheckDifference> Differences,
+        IReadOnlyDictionary<string, string> Settings, DateTimeOffset StartedOn, DateTimeOffset FinishedOn);
+
+    private sealed record CheckDifference(string Name, StorePath Path, string CheckPath);
 }
+
+/// <summary>How far <see cref="Rebuilder.RebuildUnconfirmedAsync"/> got in one log.</summary>
+/// <param name="Log">The log's URL.</param>
+/// <param name="Origin">The log's origin, when its checkpoint could be read.</param>
+/// <param name="NextIndex">The next index to examine (saved for the next run).</param>
+/// <param name="Error">Why the scan of this log stopped early, or null.</param>
+public sealed record LogScanResult(Uri Log, string? Origin, long NextIndex, string? Error);

@@ -8,11 +8,13 @@ namespace Attest.Agent.Tests.Infrastructure;
 internal sealed class LogServerProcess : IAsyncDisposable
 {
     private readonly string _dataDirectory;
+    private readonly string[] _originArguments;
     private Process? _process;
 
-    private LogServerProcess(string dataDirectory, int port)
+    private LogServerProcess(string dataDirectory, int port, string? origin)
     {
         _dataDirectory = dataDirectory;
+        _originArguments = origin is null ? [] : ["--origin", origin];
         Url = new Uri($"http://127.0.0.1:{port}/");
     }
 
@@ -36,16 +38,21 @@ internal sealed class LogServerProcess : IAsyncDisposable
     }
 
     /// <summary>Registers the builder keys in a new data directory (the admin CLI works while the server is stopped).</summary>
-    public static async Task<LogServerProcess> CreateAsync(string dataDirectory, params string[] builderPublicKeys)
+    public static Task<LogServerProcess> CreateAsync(string dataDirectory, params string[] builderPublicKeys) =>
+        CreateWithOriginAsync(dataDirectory, null, builderPublicKeys);
+
+    /// <summary>As <see cref="CreateAsync"/>, for a log with its own origin (the server's default otherwise).</summary>
+    public static async Task<LogServerProcess> CreateWithOriginAsync(string dataDirectory, string? origin, params string[] builderPublicKeys)
     {
+        string[] originArguments = origin is null ? [] : ["--origin", origin];
         foreach (var key in builderPublicKeys)
         {
             var (exit, _, error) = await ProcessRunner.RunAsync(ProcessRunner.DotnetHost,
-                [ServerDll, "builders", "add", key, "--data-dir", dataDirectory, "--operator", "tests"]);
+                [ServerDll, "builders", "add", key, "--data-dir", dataDirectory, "--operator", "tests", .. originArguments]);
             Assert.True(exit == 0, error);
         }
 
-        return new LogServerProcess(dataDirectory, FreePort());
+        return new LogServerProcess(dataDirectory, FreePort(), origin);
     }
 
     public async Task StartAsync(params string[] extraArguments)
@@ -57,7 +64,7 @@ internal sealed class LogServerProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        string[] arguments = [ServerDll, "--urls", Url.AbsoluteUri.TrimEnd('/'), $"--Log:DataDirectory={_dataDirectory}", .. extraArguments];
+        string[] arguments = [ServerDll, "--urls", Url.AbsoluteUri.TrimEnd('/'), $"--Log:DataDirectory={_dataDirectory}", .. _originArguments, .. extraArguments];
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Attest.Agent.Core.Rebuild;
 using Attest.Agent.Core.Spool;
 using Attest.Agent.Tests.Infrastructure;
 using Attest.Provenance.Attestations;
@@ -151,22 +152,107 @@ public sealed class EndToEndTests
     }
 
     [Fact]
-    public async Task Rebuild_CheckOfNonReproducibleOutputPath_FindsDerivationAndReportsDifference()
+    public async Task Rebuild_CheckOfNonReproducibleBuild_AttestsKeptResultUnderRebuilderAndReportsMismatch()
     {
         using var dir = new TempDirectory();
-        var (a, _, log) = await CreateAsync(dir);
+        var (a, b, log) = await CreateAsync(dir);
         await using var _ = log;
         await log.StartAsync();
         var salt = NixTestBuilder.NewSalt();
         var (exit, output, error) = await a.BuildAsync(salt);
         Assert.True(exit == 0, error);
+        Assert.Equal(0, (await a.AgentAsync("flush")).ExitCode);
         var outPath = output.Trim();
+        var drv = await a.InstantiateAsync(salt);
+        var original = Assert.Single(await SearchAsync(log, "drvPath", drv)).Statement;
+        var noise = original.Outputs.Single(o => o.Name == "noise");
 
-        var (rebuildExit, _, rebuildError) = await a.AgentAsync("rebuild", outPath, "--check");
+        // The rebuilder checks in the default store, where builder a built the outputs.
+        var (rebuildExit, report, rebuildError) = await b.AgentAsync("rebuild", outPath, "--check");
 
-        Assert.Equal(8, rebuildExit);
-        Assert.Contains(await a.InstantiateAsync(salt), rebuildError, StringComparison.Ordinal);
-        Assert.Contains("differs from the existing outputs", rebuildError, StringComparison.Ordinal);
+        Assert.True(rebuildExit == 7, report + rebuildError);
+        var checkPath = noise.Path.FullPath + ".check";
+        Assert.Contains($"{drv}: MISMATCH", report, StringComparison.Ordinal);
+        Assert.Contains($"the rebuilt result is kept as {checkPath}", report, StringComparison.Ordinal);
+        Assert.Contains("DIFFERENT", report, StringComparison.Ordinal);
+        var pending = Assert.Single(new Outbox(b.Options.SpoolDirectory).ListPending());
+        var statement = AttestationDocument.Parse(Outbox.Read(pending)).Statement;
+        Assert.Equal("urn:attest:builder:builder-b", statement.BuilderId);
+        Assert.Equal(drv, statement.Derivation.FullPath);
+        var rebuilt = Assert.Single(statement.Outputs);
+        Assert.Equal(noise.Path, rebuilt.Path);
+        var (sha256, size) = await NixStore.DumpHashAsync(checkPath);
+        Assert.Equal(sha256, rebuilt.NarHash.ToHex());
+        Assert.Equal(size, rebuilt.NarSize);
+        Assert.NotEqual(noise.NarHash, rebuilt.NarHash);
+        Assert.Empty(rebuilt.References);
+
+        // Delivered, the log holds both attestations of the noise output, with different hashes.
+        Assert.Equal(0, (await b.AgentAsync("flush")).ExitCode);
+        var entries = await SearchAsync(log, "drvPath", drv);
+        Assert.Equal(2, entries.Count);
+        Assert.Equal(2, entries.Select(e => e.Statement.Outputs.Single(o => o.Name == "noise").NarHash).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Rebuild_FromLogWithTwoLogs_RebuildsFromEachResumesFromSavedPositionAndSkipsOwnAttestations()
+    {
+        using var dir = new TempDirectory();
+        var a = NixTestBuilder.Create(dir, "builder-a", chroot: false);
+        var b = NixTestBuilder.Create(dir, "builder-b", chroot: true);
+        var log1 = await LogServerProcess.CreateWithOriginAsync(dir.Combine("log-1"), "attest.test/log-1", a.PublicKey, b.PublicKey);
+        await using var _ = log1;
+        var log2 = await LogServerProcess.CreateWithOriginAsync(dir.Combine("log-2"), "attest.test/log-2", a.PublicKey, b.PublicKey);
+        await using var __ = log2;
+        await Task.WhenAll(log1.StartAsync(), log2.StartAsync());
+        b.UpdateOptions(o => o with
+        {
+            LogUrls = [log1.Url, log2.Url],
+            Nix = o.Nix with
+            {
+                RebuildStore = b.ChrootStore,
+                RebuildOptions = new Dictionary<string, string> { ["sandbox"] = "true", ["sandbox-paths"] = "/bin/sh=/bin/busybox /bin/busybox" },
+            },
+        });
+        var drv1 = await BuildAndDeliverAsync(a, log1);
+        var drv2 = await BuildAndDeliverAsync(a, log2);
+
+        var (firstExit, first, firstError) = await b.AgentAsync("rebuild", "--from-log");
+
+        Assert.True(firstExit == 7, first + firstError);
+        Assert.Contains($"{drv1}: MISMATCH", first, StringComparison.Ordinal);
+        Assert.Contains($"{drv2}: MISMATCH", first, StringComparison.Ordinal);
+        Assert.Matches(@"next index: [1-9]\d* \(attest\.test/log-1, ", first);
+        Assert.Matches(@"next index: [1-9]\d* \(attest\.test/log-2, ", first);
+        var positions = RebuildPositions.Load(b.Options.SpoolDirectory).Positions;
+        Assert.Equal(["attest.test/log-1", "attest.test/log-2"], positions.Keys);
+
+        // From the start again once delivered: this rebuilder's own attestations are in the logs, nothing to do.
+        Assert.Equal(0, (await b.AgentAsync("flush")).ExitCode);
+        var (againExit, again, againError) = await b.AgentAsync("rebuild", "--from-log", "--start", "0");
+        Assert.True(againExit == 0, again + againError);
+        Assert.DoesNotContain(drv1, again, StringComparison.Ordinal);
+        Assert.DoesNotContain(drv2, again, StringComparison.Ordinal);
+
+        // A new build in the first log: the next run starts where the first left off and rebuilds only that one.
+        var drv3 = await BuildAndDeliverAsync(a, log1);
+        var (thirdExit, third, thirdError) = await b.AgentAsync("rebuild", "--from-log");
+        Assert.True(thirdExit == 7, third + thirdError);
+        Assert.Contains($"{drv3}: MISMATCH", third, StringComparison.Ordinal);
+        Assert.DoesNotContain(drv1, third, StringComparison.Ordinal);
+        Assert.DoesNotContain(drv2, third, StringComparison.Ordinal);
+        Assert.True(RebuildPositions.Load(b.Options.SpoolDirectory).Get("attest.test/log-1") > positions["attest.test/log-1"]);
+    }
+
+    private static async Task<string> BuildAndDeliverAsync(NixTestBuilder builder, LogServerProcess log)
+    {
+        builder.UpdateOptions(o => o with { LogUrls = [log.Url] });
+        var salt = NixTestBuilder.NewSalt();
+        var (exit, _, error) = await builder.BuildAsync(salt);
+        Assert.True(exit == 0, error);
+        var (flushExit, _, flushError) = await builder.AgentAsync("flush");
+        Assert.True(flushExit == 0, flushError);
+        return await builder.InstantiateAsync(salt);
     }
 
     [Fact]
