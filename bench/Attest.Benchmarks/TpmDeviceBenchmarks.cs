@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Attest.Tpm;
 using Attest.Tpm.Attestation;
 using Attest.Tpm.Keys;
+using Attest.Tpm.Structures;
 using BenchmarkDotNet.Attributes;
 
 namespace Attest.Benchmarks;
@@ -20,7 +21,7 @@ public class TpmDeviceBenchmarks
     private string? _state;
     private TpmDevice? _tpm;
     private TpmAttestor? _attestor;
-    private AttestationKey? _ak;
+    private LoadedAttestationKey? _ak;
     private readonly PcrSelection _eight = PcrSelection.Sha256(0, 1, 2, 3, 4, 5, 6, 7);
 
     [Params(AttestationKeyAlgorithm.EcdsaP256, AttestationKeyAlgorithm.RsaSsa2048)]

@@ -1,10 +1,12 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Attest.Tpm;
+using Attest.Tpm.Keys;
 using Attest.Tpm.Marshalling;
+using Attest.Tpm.Structures;
 using Attest.Tpm.Verification.EventLog;
 using Attest.Tpm.Verification.Evidence;
 using Attest.Tpm.Verification.Quotes;
-using Attest.Tpm.Verification.Structures;
 using BenchmarkDotNet.Attributes;
 
 namespace Attest.Benchmarks;
@@ -37,23 +39,21 @@ public class TpmVerifyQuoteBenchmarks
         _ecKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         _rsaKey = RSA.Create(2048);
         ECParameters ep = _ecKey.ExportParameters(false);
-        _ecPublic = TpmPublic.Parse(new TpmWriter().UInt16(TpmAlgorithmId.Ecc).UInt16(TpmAlgorithmId.Sha256).UInt32(0x00050072).Sized([])
-            .UInt16(TpmAlgorithmId.Null).UInt16(TpmAlgorithmId.EcDsa).UInt16(TpmAlgorithmId.Sha256)
-            .UInt16(TpmAlgorithmId.CurveNistP256).UInt16(TpmAlgorithmId.Null).Sized(ep.Q.X).Sized(ep.Q.Y).ToArray());
-        TpmPublic rsaPublic = TpmPublic.Parse(new TpmWriter().UInt16(TpmAlgorithmId.Rsa).UInt16(TpmAlgorithmId.Sha256).UInt32(0x00050072).Sized([])
-            .UInt16(TpmAlgorithmId.Null).UInt16(TpmAlgorithmId.RsaSsa).UInt16(TpmAlgorithmId.Sha256).UInt16(2048).UInt32(0)
-            .Sized(_rsaKey.ExportParameters(false).Modulus).ToArray());
+        _ecPublic = TpmPublic.Parse(TpmPublic.EncodeEcc(TpmAlgorithm.Sha256, TpmTemplates.AkAttributes, [], TpmSymmetricDefinition.None,
+            new TpmScheme(TpmAlgorithm.EcDsa, TpmAlgorithm.Sha256, 0), TpmEccCurve.NistP256, TpmScheme.None, ep.Q.X, ep.Q.Y));
+        TpmPublic rsaPublic = TpmPublic.Parse(TpmPublic.EncodeRsa(TpmAlgorithm.Sha256, TpmTemplates.AkAttributes, [], TpmSymmetricDefinition.None,
+            new TpmScheme(TpmAlgorithm.RsaSsa, TpmAlgorithm.Sha256, 0), 2048, 0, _rsaKey.ExportParameters(false).Modulus));
         _ecAk = AttestationKey.Create(_ecPublic);
         _rsaAk = AttestationKey.Create(rsaPublic);
-        _pcrs = new PcrValueSet(Enumerable.Range(0, 8).Select(i => new PcrEntry(TpmAlgorithmId.Sha256, i, SHA256.HashData([(byte)i]))));
-        var selection = new PcrSelectionList([new PcrBankMask(TpmAlgorithmId.Sha256, 0xFF)]);
+        _pcrs = new PcrValueSet(Enumerable.Range(0, 8).Select(i => new PcrValue(TpmAlgorithm.Sha256, i, SHA256.HashData([(byte)i]))));
+        var selection = new PcrSelection([new PcrBankSelection(TpmAlgorithm.Sha256, 0xFF)]);
         byte[] pcrDigest = SHA256.HashData(_pcrs.All.SelectMany(p => p.Digest.ToArray()).ToArray());
 
         _ecAttest = Attest(_ecAk.QualifiedNames[0].Span, selection, pcrDigest);
         byte[] rs = _ecKey.SignData(_ecAttest, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        _ecSignature = TpmSignature.EncodeEcdsa(TpmAlgorithmId.Sha256, rs.AsSpan(0, 32), rs.AsSpan(32));
+        _ecSignature = TpmSignature.EncodeEcdsa(TpmAlgorithm.Sha256, rs.AsSpan(0, 32), rs.AsSpan(32));
         _rsaAttest = Attest(_rsaAk.QualifiedNames[0].Span, selection, pcrDigest);
-        _rsaSignature = TpmSignature.EncodeRsaSsa(TpmAlgorithmId.Sha256, _rsaKey.SignData(_rsaAttest, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+        _rsaSignature = TpmSignature.EncodeRsaSsa(TpmAlgorithm.Sha256, _rsaKey.SignData(_rsaAttest, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
         _rawHash = SHA256.HashData(_ecAttest);
         _rawSignature = rs;
         _evidenceJson = new TpmEvidence(_ecAttest, _ecSignature, _pcrs, _ecAk.Name.Span, _ecPublic.ToSized()).ToJson();
@@ -97,7 +97,7 @@ public class TpmVerifyQuoteBenchmarks
     [Benchmark]
     public TpmEvidence EvidenceParse() => TpmEvidence.Parse(_evidenceJson);
 
-    private static byte[] Attest(ReadOnlySpan<byte> signer, PcrSelectionList selection, byte[] pcrDigest)
+    private static byte[] Attest(ReadOnlySpan<byte> signer, PcrSelection selection, byte[] pcrDigest)
     {
         var w = new TpmWriter().UInt32(TpmAttest.GeneratedMagic).UInt16(TpmAttest.AttestQuoteTag).Sized(signer).Sized(SHA256.HashData("statement"u8))
             .UInt64(123456).UInt32(2).UInt32(0).Byte(1).UInt64(0x2019102300163636);
@@ -116,9 +116,9 @@ public class TpmVerifyEventLogBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        ushort[] banks = [TpmAlgorithmId.Sha1, TpmAlgorithmId.Sha256];
+        TpmAlgorithm[] banks = [TpmAlgorithm.Sha1, TpmAlgorithm.Sha256];
         var log = new MemoryStream();
-        var pcrs = new Dictionary<(ushort, int), byte[]>();
+        var pcrs = new Dictionary<(TpmAlgorithm, int), byte[]>();
         void U32(uint v)
         {
             Span<byte> b = stackalloc byte[4];
@@ -142,10 +142,10 @@ public class TpmVerifyEventLogBenchmarks
         U32(0);
         log.Write([0, 2, 0, 2]);
         U32((uint)banks.Length);
-        foreach (ushort bank in banks)
+        foreach (TpmAlgorithm bank in banks)
         {
-            U16(bank);
-            U16((ushort)TpmHashAlgorithms.DigestSize(bank));
+            U16((ushort)bank);
+            U16((ushort)TpmHash.DigestSize(bank));
         }
 
         log.WriteByte(0);
@@ -157,13 +157,13 @@ public class TpmVerifyEventLogBenchmarks
             U32((uint)pcr);
             U32(i % 8 == 7 ? TcgEventType.Separator : TcgEventType.EfiVariableDriverConfig);
             U32((uint)banks.Length);
-            foreach (ushort bank in banks)
+            foreach (TpmAlgorithm bank in banks)
             {
-                byte[] digest = TpmHashAlgorithms.Hash(bank, data);
-                U16(bank);
+                byte[] digest = TpmHash.Hash(bank, data);
+                U16((ushort)bank);
                 log.Write(digest);
                 byte[] value = pcrs.TryGetValue((bank, pcr), out byte[]? v) ? v : new byte[digest.Length];
-                pcrs[(bank, pcr)] = TpmHashAlgorithms.Hash(bank, [.. value, .. digest]);
+                pcrs[(bank, pcr)] = TpmHash.Hash(bank, [.. value, .. digest]);
             }
 
             U32((uint)data.Length);
@@ -171,7 +171,7 @@ public class TpmVerifyEventLogBenchmarks
         }
 
         _log = log.ToArray();
-        _quoted = new PcrValueSet(Enumerable.Range(0, 8).Select(i => new PcrEntry(TpmAlgorithmId.Sha256, i, pcrs[(TpmAlgorithmId.Sha256, i)])));
+        _quoted = new PcrValueSet(Enumerable.Range(0, 8).Select(i => new PcrValue(TpmAlgorithm.Sha256, i, pcrs[(TpmAlgorithm.Sha256, i)])));
         if (!TcgEventLogReplayer.Replay(_log, _quoted).IsValid)
         {
             throw new InvalidOperationException("benchmark log does not replay");

@@ -91,6 +91,9 @@ public enum TpmAlgorithm : ushort
     /// <summary>TPM_ALG_SM3_256.</summary>
     Sm3_256 = 0x0012,
 
+    /// <summary>TPM_ALG_SM4.</summary>
+    Sm4 = 0x0013,
+
     /// <summary>TPM_ALG_RSASSA (PKCS#1 v1.5 signatures).</summary>
     RsaSsa = 0x0014,
 
@@ -118,11 +121,35 @@ public enum TpmAlgorithm : ushort
     /// <summary>TPM_ALG_ECSCHNORR.</summary>
     EcSchnorr = 0x001C,
 
+    /// <summary>TPM_ALG_ECMQV.</summary>
+    EcMqv = 0x001D,
+
+    /// <summary>TPM_ALG_KDF1_SP800_56A.</summary>
+    Kdf1Sp800_56A = 0x0020,
+
+    /// <summary>TPM_ALG_KDF2.</summary>
+    Kdf2 = 0x0021,
+
+    /// <summary>TPM_ALG_KDF1_SP800_108.</summary>
+    Kdf1Sp800_108 = 0x0022,
+
     /// <summary>TPM_ALG_ECC.</summary>
     Ecc = 0x0023,
 
     /// <summary>TPM_ALG_SYMCIPHER.</summary>
     SymCipher = 0x0025,
+
+    /// <summary>TPM_ALG_CAMELLIA.</summary>
+    Camellia = 0x0026,
+
+    /// <summary>TPM_ALG_SHA3_256.</summary>
+    Sha3_256 = 0x0027,
+
+    /// <summary>TPM_ALG_SHA3_384.</summary>
+    Sha3_384 = 0x0028,
+
+    /// <summary>TPM_ALG_SHA3_512.</summary>
+    Sha3_512 = 0x0029,
 
     /// <summary>TPM_ALG_CFB.</summary>
     Cfb = 0x0043,
@@ -309,7 +336,4 @@ internal static class TpmSt
     public const ushort RspCommand = 0x00C4;
     public const ushort NoSessions = 0x8001;
     public const ushort Sessions = 0x8002;
-    public const ushort AttestQuote = 0x8018;
-    public const ushort AuthSecret = 0x8023;
-    public const uint GeneratedValue = 0xFF54_4347;
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Attest.Tpm.Internal;
 using Attest.Tpm.Marshalling;
+using Attest.Tpm.Structures;
 using Attest.Tpm.Transport;
 
 namespace Attest.Tpm;
@@ -327,6 +328,11 @@ public sealed class TpmDevice : IAsyncDisposable, IDisposable
     /// <param name="cancellationToken">Cancels the command.</param>
     public async Task<StartAuthSessionResponse> StartPolicySessionAsync(TpmAlgorithm authHash, ReadOnlyMemory<byte>? nonceCaller, CancellationToken cancellationToken)
     {
+        if (!TpmHash.IsComputable(authHash))
+        {
+            throw new ArgumentOutOfRangeException(nameof(authHash), authHash, "The session hash must be SHA-1 or SHA-2.");
+        }
+
         byte[] nonce = nonceCaller?.ToArray() ?? RandomNumberGenerator.GetBytes(TpmHash.DigestSize(authHash));
         (uint handle, ReadOnlyMemory<byte> p) = await ExecuteWithHandleAsync(TpmCommands.StartPolicySession(nonce, authHash), TpmCommandCode.StartAuthSession, 0, cancellationToken).ConfigureAwait(false);
         if (TpmHandles.TypeOf(handle) != TpmHandles.TypePolicySession)

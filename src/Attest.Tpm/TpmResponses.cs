@@ -1,16 +1,20 @@
+using Attest.Tpm.Structures;
+
 namespace Attest.Tpm;
 
 /// <summary>TPM2_CreatePrimary's result (TPM 2.0 Part 3 §24.1).</summary>
 /// <param name="Handle">The transient handle of the new object.</param>
 /// <param name="Public">outPublic as the TPM returned it: TPM2B_PUBLIC bytes, size prefix included.</param>
+/// <param name="PublicArea">outPublic parsed.</param>
 /// <param name="Name">The object's name (nameAlg || H(TPMT_PUBLIC)), checked against <paramref name="Public"/>.</param>
-public sealed record CreatePrimaryResponse(uint Handle, ReadOnlyMemory<byte> Public, ReadOnlyMemory<byte> Name);
+public sealed record CreatePrimaryResponse(uint Handle, ReadOnlyMemory<byte> Public, TpmPublic PublicArea, ReadOnlyMemory<byte> Name);
 
 /// <summary>TPM2_ReadPublic's result (TPM 2.0 Part 3 §12.4).</summary>
 /// <param name="Public">outPublic: TPM2B_PUBLIC bytes, size prefix included.</param>
+/// <param name="PublicArea">outPublic parsed.</param>
 /// <param name="Name">The object's name, checked against <paramref name="Public"/>.</param>
 /// <param name="QualifiedName">The qualified name (H(parent's qualified name || name)).</param>
-public sealed record ReadPublicResponse(ReadOnlyMemory<byte> Public, ReadOnlyMemory<byte> Name, ReadOnlyMemory<byte> QualifiedName);
+public sealed record ReadPublicResponse(ReadOnlyMemory<byte> Public, TpmPublic PublicArea, ReadOnlyMemory<byte> Name, ReadOnlyMemory<byte> QualifiedName);
 
 /// <summary>TPM2_PCR_Read's result for one call (TPM 2.0 Part 3 §22.4): the TPM returns at most 8 digests.</summary>
 /// <param name="UpdateCounter">pcrUpdateCounter.</param>
@@ -21,7 +25,9 @@ public sealed record PcrReadResponse(uint UpdateCounter, PcrSelection SelectionO
 /// <summary>TPM2_Quote's result (TPM 2.0 Part 3 §18.4).</summary>
 /// <param name="Attest">The TPMS_ATTEST bytes (the contents of TPM2B_ATTEST quoted, without its size: what was signed).</param>
 /// <param name="Signature">The TPMT_SIGNATURE bytes.</param>
-public sealed record QuoteResponse(ReadOnlyMemory<byte> Attest, ReadOnlyMemory<byte> Signature);
+/// <param name="ParsedAttest"><paramref name="Attest"/> parsed.</param>
+/// <param name="ParsedSignature"><paramref name="Signature"/> parsed.</param>
+public sealed record QuoteResponse(ReadOnlyMemory<byte> Attest, ReadOnlyMemory<byte> Signature, TpmAttest ParsedAttest, TpmSignature ParsedSignature);
 
 /// <summary>TPM2_NV_ReadPublic's result (TPM 2.0 Part 3 §31.6, TPMS_NV_PUBLIC Part 2 §13.5).</summary>
 /// <param name="Index">nvIndex.</param>

@@ -1,6 +1,8 @@
 using Attest.Tpm.Internal;
 using Attest.Tpm.Keys;
 using Attest.Tpm.Marshalling;
+using Attest.Tpm.Structures;
+using Attest.Tpm.Tests.Support;
 
 namespace Attest.Tpm.Tests;
 
@@ -91,12 +93,13 @@ public sealed class WireVectorTests
     {
         CreatePrimaryResponse ek = TpmCommands.DecodeCreatePrimary(0x8000_0000, Parameters("08_CreatePrimary", TpmCommandCode.CreatePrimary, 1, 1, out uint handle));
 
-        TpmPublicArea area = TpmPublicArea.ParseSized(ek.Public.Span);
+        TpmPublic area = ek.PublicArea;
         Assert.Equal(0x8000_0000u, handle);
         Assert.Equal(TpmTemplates.EkAttributes, area.Attributes);
         Assert.Equal(TpmTemplates.EkPolicySha256.ToArray(), area.AuthPolicy.ToArray());
-        Assert.Equal(256, area.Unique.Length);
-        Assert.Equal(WireVectors.Bin("ek_rsa_primary.tpmt_public.bin"), area.Bytes.ToArray());
+        Assert.Equal(256, area.RsaModulus.Length);
+        Assert.Equal(WireVectors.Bin("ek_rsa_primary.tpmt_public.bin"), area.Encoded.ToArray());
+        Assert.Equal(TpmPublic.ParseSized(ek.Public.Span).Encoded.ToArray(), area.Encoded.ToArray());
         Assert.Equal(area.ComputeName(), ek.Name.ToArray());
     }
 
@@ -107,8 +110,8 @@ public sealed class WireVectorTests
     {
         CreatePrimaryResponse ak = TpmCommands.DecodeCreatePrimary(0, Parameters(step, TpmCommandCode.CreatePrimary, 1, 1, out _));
 
-        TpmPublicArea area = TpmPublicArea.ParseSized(ak.Public.Span);
-        Assert.Equal(WireVectors.Bin(publicFile), area.Bytes.ToArray());
+        TpmPublic area = ak.PublicArea;
+        Assert.Equal(WireVectors.Bin(publicFile), area.Encoded.ToArray());
         Assert.Equal(TpmTemplates.AkAttributes, area.Attributes);
     }
 
@@ -117,7 +120,7 @@ public sealed class WireVectorTests
     {
         ReadPublicResponse rp = TpmCommands.DecodeReadPublic(Parameters("10_ReadPublic", TpmCommandCode.ReadPublic, 0, 0, out _));
 
-        TpmPublicArea area = TpmPublicArea.ParseSized(rp.Public.Span);
+        TpmPublic area = rp.PublicArea;
         Assert.Equal(File.ReadAllText(Path.Combine(WireVectors.Directory, "ak_rsa_primary.pem")).Trim(), area.ExportSubjectPublicKeyInfoPem().Trim());
         Assert.Equal(34, rp.QualifiedName.Length);
     }
@@ -279,8 +282,10 @@ public sealed class WireVectorTests
 
     private static void QuoteInfoCheck(QuoteResponse quote)
     {
-        Attestation.QuoteInfo info = Attestation.QuoteInfo.Parse(quote.Attest.Span);
+        TpmAttest info = quote.ParsedAttest;
         Assert.Equal(QuoteNonce, info.ExtraData.ToArray());
-        Assert.Equal(Sha256Pcrs0To7, info.Selection);
+        Assert.Equal(Sha256Pcrs0To7, info.PcrSelect);
+        Assert.Equal(TpmAttest.Parse(quote.Attest.Span).PcrDigest.ToArray(), info.PcrDigest.ToArray());
+        Assert.Equal(TpmAlgorithm.Sha256, quote.ParsedSignature.HashAlg);
     }
 }

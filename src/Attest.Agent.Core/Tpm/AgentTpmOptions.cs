@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Attest.Tpm;
 using Attest.Tpm.Keys;
 using Attest.Tpm.Structures;
 

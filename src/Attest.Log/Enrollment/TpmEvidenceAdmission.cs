@@ -1,8 +1,8 @@
 using Attest.Log.Admission;
 using Attest.Provenance.Attestations;
+using Attest.Tpm.Structures;
 using Attest.Tpm.Verification.Evidence;
 using Attest.Tpm.Verification.Quotes;
-using Attest.Tpm.Verification.Structures;
 
 namespace Attest.Log.Enrollment;
 
@@ -17,7 +17,7 @@ namespace Attest.Log.Enrollment;
 public sealed class TpmEvidenceAdmission : IDisposable
 {
     // Which PCRs a machine must quote is the verifier's policy; admission checks only that the quote is genuine.
-    private static readonly QuotePolicy AdmissionPolicy = new() { RequiredPcrs = new PcrSelectionList([]) };
+    private static readonly QuotePolicy AdmissionPolicy = new() { RequiredPcrs = PcrSelection.Empty };
 
     private readonly LogEnrollmentStore? _bindings;
     private readonly AttestationKeyCache _keys = new(10_000);

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using Attest.Tpm.Marshalling;
-using Attest.Tpm.Verification.Structures;
+using Attest.Tpm.Structures;
 using Org.BouncyCastle.Crypto.Digests;
 using Org.BouncyCastle.Crypto.Encodings;
 using Org.BouncyCastle.Crypto.Engines;
@@ -35,8 +35,8 @@ public static class CredentialMaker
     public static MadeCredential Make(TpmPublic ek, ReadOnlySpan<byte> objectName, ReadOnlySpan<byte> credential, ReadOnlySpan<byte> seed = default)
     {
         ArgumentNullException.ThrowIfNull(ek);
-        int digestSize = TpmHashAlgorithms.DigestSize(ek.NameAlg);
-        if (!TpmHashAlgorithms.IsComputable(ek.NameAlg) || ek.Symmetric.Algorithm != TpmAlgorithmId.Aes || ek.Symmetric.Mode != TpmAlgorithmId.Cfb
+        int digestSize = TpmHash.DigestSize(ek.NameAlg);
+        if (!TpmHash.IsComputable(ek.NameAlg) || ek.Symmetric.Algorithm != TpmAlgorithm.Aes || ek.Symmetric.Mode != TpmAlgorithm.Cfb
             || ek.Symmetric.KeyBits is not (128 or 192 or 256))
         {
             throw new ArgumentException("The EK must use a SHA-1/SHA-2 nameAlg and AES-CFB as its symmetric algorithm.", nameof(ek));
@@ -55,7 +55,7 @@ public static class CredentialMaker
         // Part 1 §B.10.3 / §C.6.4: the seed is as large as the digest of the EK's nameAlg.
         byte[] seedBytes;
         byte[] encryptedSeed;
-        if (ek.Type == TpmAlgorithmId.Rsa)
+        if (ek.Type == TpmAlgorithm.Rsa)
         {
             seedBytes = seed.IsEmpty ? RandomNumberGenerator.GetBytes(digestSize) : seed.ToArray();
             encryptedSeed = EncryptSeed(ek, seedBytes);
@@ -102,9 +102,9 @@ public static class CredentialMaker
     /// <summary>The inverse of <see cref="AesCfbEncrypt"/>.</summary>
     internal static byte[] AesCfbDecrypt(byte[] key, ReadOnlySpan<byte> cipher) => AesCfb(key, cipher, encrypt: false);
 
-    internal static byte[] HashHmac(ushort hashAlg, byte[] key, ReadOnlySpan<byte> data)
+    internal static byte[] HashHmac(TpmAlgorithm hashAlg, byte[] key, ReadOnlySpan<byte> data)
     {
-        using var hmac = IncrementalHash.CreateHMAC(TpmHashAlgorithms.ToHashAlgorithmName(hashAlg), key);
+        using var hmac = IncrementalHash.CreateHMAC(TpmHash.ToHashAlgorithmName(hashAlg), key);
         hmac.AppendData(data);
         return hmac.GetHashAndReset();
     }
@@ -167,9 +167,9 @@ public static class CredentialMaker
         var pub = new RsaKeyParameters(false, new BigInteger(1, ek.RsaModulus.ToArray()), BigInteger.ValueOf(ek.RsaExponent));
         Org.BouncyCastle.Crypto.IDigest Digest() => ek.NameAlg switch
         {
-            TpmAlgorithmId.Sha1 => new Sha1Digest(),
-            TpmAlgorithmId.Sha384 => new Sha384Digest(),
-            TpmAlgorithmId.Sha512 => new Sha512Digest(),
+            TpmAlgorithm.Sha1 => new Sha1Digest(),
+            TpmAlgorithm.Sha384 => new Sha384Digest(),
+            TpmAlgorithm.Sha512 => new Sha512Digest(),
             _ => new Sha256Digest(),
         };
         var oaep = new OaepEncoding(new RsaEngine(), Digest(), Digest(), IdentityLabel);

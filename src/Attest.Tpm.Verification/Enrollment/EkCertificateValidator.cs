@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Attest.Tpm.Verification.Structures;
+using Attest.Tpm.Structures;
 
 namespace Attest.Tpm.Verification.Enrollment;
 

@@ -1,4 +1,4 @@
-using Attest.Tpm.Verification.Structures;
+using Attest.Tpm.Structures;
 
 namespace Attest.Tpm.Verification.Enrollment;
 
@@ -34,19 +34,19 @@ public static class KeyRequirements
             problems.Add("AK attribute Decrypt is set");
         }
 
-        if (ak.NameAlg != TpmAlgorithmId.Sha256)
+        if (ak.NameAlg != TpmAlgorithm.Sha256)
         {
-            problems.Add($"AK nameAlg 0x{ak.NameAlg:X4} is not SHA-256");
+            problems.Add($"AK nameAlg 0x{(ushort)ak.NameAlg:X4} is not SHA-256");
         }
 
-        if (ak.Symmetric.Algorithm != TpmAlgorithmId.Null)
+        if (ak.Symmetric.Algorithm != TpmAlgorithm.Null)
         {
             problems.Add("AK has a symmetric algorithm (a signing key has none)");
         }
 
-        if (ak.Type == TpmAlgorithmId.Ecc)
+        if (ak.Type == TpmAlgorithm.Ecc)
         {
-            if (ak.EccCurve != TpmAlgorithmId.CurveNistP256 || ak.Scheme != new TpmScheme(TpmAlgorithmId.EcDsa, TpmAlgorithmId.Sha256, 0))
+            if (ak.EccCurve != TpmEccCurve.NistP256 || ak.Scheme != new TpmScheme(TpmAlgorithm.EcDsa, TpmAlgorithm.Sha256, 0))
             {
                 problems.Add("ECC AK is not P-256 with ECDSA-SHA256");
             }
@@ -62,7 +62,7 @@ public static class KeyRequirements
                 }
             }
         }
-        else if (ak.RsaKeyBits != 2048 || ak.Scheme != new TpmScheme(TpmAlgorithmId.RsaSsa, TpmAlgorithmId.Sha256, 0))
+        else if (ak.RsaKeyBits != 2048 || ak.Scheme != new TpmScheme(TpmAlgorithm.RsaSsa, TpmAlgorithm.Sha256, 0))
         {
             problems.Add("RSA AK is not RSA-2048 with RSASSA-SHA256");
         }
@@ -85,12 +85,12 @@ public static class KeyRequirements
             problems.Add("EK attribute Sign is set");
         }
 
-        if (ek.Type == TpmAlgorithmId.Ecc && ek.EccCurve is not (TpmAlgorithmId.CurveNistP256 or TpmAlgorithmId.CurveNistP384 or TpmAlgorithmId.CurveNistP521))
+        if (ek.Type == TpmAlgorithm.Ecc && ek.EccCurve is not (TpmEccCurve.NistP256 or TpmEccCurve.NistP384 or TpmEccCurve.NistP521))
         {
-            problems.Add($"ECC EK curve 0x{ek.EccCurve:X4} is not a NIST curve");
+            problems.Add($"ECC EK curve 0x{(ushort)ek.EccCurve:X4} is not a NIST curve");
         }
 
-        if (ek.Symmetric.Algorithm != TpmAlgorithmId.Aes || ek.Symmetric.Mode != TpmAlgorithmId.Cfb)
+        if (ek.Symmetric.Algorithm != TpmAlgorithm.Aes || ek.Symmetric.Mode != TpmAlgorithm.Cfb)
         {
             problems.Add("EK symmetric algorithm is not AES-CFB");
         }

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using Attest.Tpm.Verification.Structures;
 
 namespace Attest.Tpm.Verification.Enrollment;
 
@@ -13,15 +12,15 @@ public static class TpmKdf
     /// ends in a zero octet is not given a second one.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The hash is not SHA-1/SHA-2 or <paramref name="bits"/> is not in 1..65536.</exception>
-    public static byte[] KdfA(ushort hashAlg, ReadOnlySpan<byte> key, ReadOnlySpan<byte> label, ReadOnlySpan<byte> contextU, ReadOnlySpan<byte> contextV, int bits)
+    public static byte[] KdfA(TpmAlgorithm hashAlg, ReadOnlySpan<byte> key, ReadOnlySpan<byte> label, ReadOnlySpan<byte> contextU, ReadOnlySpan<byte> contextV, int bits)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bits, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(bits, 65536);
-        HashAlgorithmName name = TpmHashAlgorithms.ToHashAlgorithmName(hashAlg);
+        HashAlgorithmName name = TpmHash.ToHashAlgorithmName(hashAlg);
         bool addZero = label.IsEmpty || label[^1] != 0;
         var output = new byte[(bits + 7) / 8];
         using var hmac = IncrementalHash.CreateHMAC(name, key);
-        Span<byte> block = stackalloc byte[TpmHashAlgorithms.MaxDigestSize];
+        Span<byte> block = stackalloc byte[TpmHash.MaxDigestSize];
         Span<byte> u32 = stackalloc byte[4];
         int written = 0;
         for (uint counter = 1; written < output.Length; counter++)
@@ -58,15 +57,15 @@ public static class TpmKdf
     /// into a seed.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The hash is not SHA-1/SHA-2 or <paramref name="bits"/> is not in 1..65536.</exception>
-    public static byte[] KdfE(ushort hashAlg, ReadOnlySpan<byte> z, ReadOnlySpan<byte> label, ReadOnlySpan<byte> partyUInfo, ReadOnlySpan<byte> partyVInfo, int bits)
+    public static byte[] KdfE(TpmAlgorithm hashAlg, ReadOnlySpan<byte> z, ReadOnlySpan<byte> label, ReadOnlySpan<byte> partyUInfo, ReadOnlySpan<byte> partyVInfo, int bits)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bits, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(bits, 65536);
-        HashAlgorithmName name = TpmHashAlgorithms.ToHashAlgorithmName(hashAlg);
+        HashAlgorithmName name = TpmHash.ToHashAlgorithmName(hashAlg);
         bool addZero = label.IsEmpty || label[^1] != 0;
         var output = new byte[(bits + 7) / 8];
         using var hash = IncrementalHash.CreateHash(name);
-        Span<byte> block = stackalloc byte[TpmHashAlgorithms.MaxDigestSize];
+        Span<byte> block = stackalloc byte[TpmHash.MaxDigestSize];
         Span<byte> u32 = stackalloc byte[4];
         int written = 0;
         for (uint counter = 1; written < output.Length; counter++)

@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using Attest.Tpm.Verification.Internal;
-using Attest.Tpm.Verification.Structures;
 
 namespace Attest.Tpm.Verification.EventLog;
 
@@ -60,7 +59,7 @@ public sealed record TcgEventLogLimits
 /// <summary>One digest of a TPML_DIGEST_VALUES.</summary>
 /// <param name="HashAlg">The bank's hash algorithm.</param>
 /// <param name="Digest">The digest bytes.</param>
-public readonly record struct TcgDigest(ushort HashAlg, ReadOnlyMemory<byte> Digest);
+public readonly record struct TcgDigest(TpmAlgorithm HashAlg, ReadOnlyMemory<byte> Digest);
 
 /// <summary>One TCG_PCR_EVENT2 (PC Client PFP §10.2.2). Its data is raw and untrusted until replay says otherwise.</summary>
 /// <param name="Sequence">The event's position in the log, 0 for the first event after the header.</param>
@@ -72,7 +71,7 @@ public readonly record struct TcgDigest(ushort HashAlg, ReadOnlyMemory<byte> Dig
 public sealed record TcgEvent(int Sequence, int Offset, int PcrIndex, uint EventType, IReadOnlyList<TcgDigest> Digests, ReadOnlyMemory<byte> Data)
 {
     /// <summary>The digest of bank <paramref name="hashAlg"/>, if the event has one.</summary>
-    public bool TryGetDigest(ushort hashAlg, out ReadOnlyMemory<byte> digest)
+    public bool TryGetDigest(TpmAlgorithm hashAlg, out ReadOnlyMemory<byte> digest)
     {
         foreach (TcgDigest d in Digests)
         {
@@ -113,7 +112,7 @@ public sealed class TcgEventLog
     public IReadOnlyList<TcgDigest> DigestSizes { get; }
 
     /// <summary>The declared banks.</summary>
-    public IEnumerable<ushort> Banks => DigestSizes.Select(d => d.HashAlg);
+    public IEnumerable<TpmAlgorithm> Banks => DigestSizes.Select(d => d.HashAlg);
 
     /// <summary>platformClass of the Spec ID event (0 client, 1 server).</summary>
     public byte PlatformClass { get; }
@@ -226,17 +225,17 @@ public sealed class TcgEventLog
         for (int i = 0; i < count; i++)
         {
             at = specAt + spec.Position;
-            ushort alg = spec.ReadUInt16("TCG_EfiSpecIdEventAlgorithmSize.algorithmId");
+            var alg = (TpmAlgorithm)spec.ReadUInt16("TCG_EfiSpecIdEventAlgorithmSize.algorithmId");
             ushort digestSize = spec.ReadUInt16("TCG_EfiSpecIdEventAlgorithmSize.digestSize");
-            int known = TpmHashAlgorithms.DigestSize(alg);
-            if (digestSize is 0 or > TpmHashAlgorithms.MaxDigestSize || (known != 0 && known != digestSize))
+            int known = TpmHash.DigestSize(alg);
+            if (digestSize is 0 or > TpmHash.MaxDigestSize || (known != 0 && known != digestSize))
             {
-                LittleEndianCursor.Throw("TCG_EfiSpecIdEventAlgorithmSize", at, $"digest size {digestSize} is wrong for algorithm 0x{alg:X4}");
+                LittleEndianCursor.Throw("TCG_EfiSpecIdEventAlgorithmSize", at, $"digest size {digestSize} is wrong for algorithm 0x{(ushort)alg:X4}");
             }
 
             if (algorithms.Exists(a => a.HashAlg == alg))
             {
-                LittleEndianCursor.Throw("TCG_EfiSpecIdEventAlgorithmSize", at, $"algorithm 0x{alg:X4} is declared twice");
+                LittleEndianCursor.Throw("TCG_EfiSpecIdEventAlgorithmSize", at, $"algorithm 0x{(ushort)alg:X4} is declared twice");
             }
 
             algorithms.Add(new TcgDigest(alg, new byte[digestSize]));
@@ -274,18 +273,18 @@ public sealed class TcgEventLog
         for (int i = 0; i < digests.Length; i++)
         {
             at = c.Position;
-            ushort alg = c.ReadUInt16("TPMT_HA.hashAlg");
+            var alg = (TpmAlgorithm)c.ReadUInt16("TPMT_HA.hashAlg");
             int size = algorithms.Find(a => a.HashAlg == alg).Digest.Length;
             if (size == 0)
             {
-                LittleEndianCursor.Throw("TPMT_HA.hashAlg", at, $"algorithm 0x{alg:X4} is not declared in the Spec ID event");
+                LittleEndianCursor.Throw("TPMT_HA.hashAlg", at, $"algorithm 0x{(ushort)alg:X4} is not declared in the Spec ID event");
             }
 
             for (int j = 0; j < i; j++)
             {
                 if (digests[j].HashAlg == alg)
                 {
-                    LittleEndianCursor.Throw("TPMT_HA.hashAlg", at, $"algorithm 0x{alg:X4} appears twice in one event");
+                    LittleEndianCursor.Throw("TPMT_HA.hashAlg", at, $"algorithm 0x{(ushort)alg:X4} appears twice in one event");
                 }
             }
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
+using Attest.Tpm.Structures;
 using Attest.Tpm.Verification.Quotes;
-using Attest.Tpm.Verification.Structures;
 
 namespace Attest.Tpm.Verification.EventLog;
 
@@ -57,7 +57,7 @@ public readonly record struct ReplayedEvent(TcgEvent Event, TcgEventTrust Trust)
 /// <summary>The result of replaying an event log against quoted PCRs.</summary>
 public sealed class EventLogReplay
 {
-    internal EventLogReplay(IReadOnlyList<EventLogFailure> failures, IReadOnlyList<ReplayedEvent> events, PcrValueSet? replayed, IReadOnlyList<(ushort HashAlg, int Index)> verifiedPcrs)
+    internal EventLogReplay(IReadOnlyList<EventLogFailure> failures, IReadOnlyList<ReplayedEvent> events, PcrValueSet? replayed, IReadOnlyList<(TpmAlgorithm HashAlg, int Index)> verifiedPcrs)
     {
         Failures = failures;
         Events = events;
@@ -81,7 +81,7 @@ public sealed class EventLogReplay
     public PcrValueSet? ReplayedPcrs { get; }
 
     /// <summary>The quoted (bank, PCR) pairs the log replayed to exactly.</summary>
-    public IReadOnlyList<(ushort HashAlg, int Index)> VerifiedPcrs { get; }
+    public IReadOnlyList<(TpmAlgorithm HashAlg, int Index)> VerifiedPcrs { get; }
 
     /// <inheritdoc/>
     public override string ToString() => IsValid ? "valid" : string.Join("; ", Failures);
@@ -122,15 +122,15 @@ public static class TcgEventLogReplayer
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(quoted);
         var failures = new List<EventLogFailure>();
-        ushort[] banks = [.. log.Banks.Where(b => TpmHashAlgorithms.IsComputable(b) && quoted.All.Any(q => q.HashAlg == b))];
+        TpmAlgorithm[] banks = [.. log.Banks.Where(b => TpmHash.IsComputable(b) && quoted.All.Any(q => q.Hash == b))];
         if (banks.Length == 0)
         {
             failures.Add(new(EventLogFailureCode.NoCommonBank, "the log and the quote share no SHA-1/SHA-2 bank"));
         }
 
         byte locality = 0;
-        var pcrs = new Dictionary<(ushort, int), byte[]>();
-        var brokenPcrs = new HashSet<(ushort, int)>();
+        var pcrs = new Dictionary<(TpmAlgorithm, int), byte[]>();
+        var brokenPcrs = new HashSet<(TpmAlgorithm, int)>();
         var extended = new HashSet<int>();
         foreach (TcgEvent e in log.Events)
         {
@@ -145,7 +145,7 @@ public static class TcgEventLogReplayer
             }
 
             extended.Add(e.PcrIndex);
-            foreach (ushort bank in banks)
+            foreach (TpmAlgorithm bank in banks)
             {
                 if (!e.TryGetDigest(bank, out ReadOnlyMemory<byte> digest))
                 {
@@ -168,9 +168,9 @@ public static class TcgEventLogReplayer
             }
         }
 
-        var verified = new List<(ushort, int)>();
-        var replayedList = new List<PcrEntry>();
-        foreach (ushort bank in banks)
+        var verified = new List<(TpmAlgorithm, int)>();
+        var replayedList = new List<PcrValue>();
+        foreach (TpmAlgorithm bank in banks)
         {
             for (int index = 0; index < 32; index++)
             {
@@ -178,7 +178,7 @@ public static class TcgEventLogReplayer
                 value ??= Initial(bank, index, locality);
                 if (hasEvents)
                 {
-                    replayedList.Add(new PcrEntry(bank, index, value));
+                    replayedList.Add(new PcrValue(bank, index, value));
                 }
 
                 if (!quoted.TryGet(bank, index, out ReadOnlyMemory<byte> q) || brokenPcrs.Contains((bank, index)))
@@ -208,7 +208,7 @@ public static class TcgEventLogReplayer
         return new EventLogReplay(failures, events, new PcrValueSet(replayedList), verified);
     }
 
-    private static TcgEventTrust Classify(TcgEvent e, ushort[] banks, List<(ushort, int)> verified, List<EventLogFailure> failures)
+    private static TcgEventTrust Classify(TcgEvent e, TpmAlgorithm[] banks, List<(TpmAlgorithm, int)> verified, List<EventLogFailure> failures)
     {
         if (e.EventType == TcgEventType.NoAction)
         {
@@ -217,8 +217,8 @@ public static class TcgEventLogReplayer
 
         bool covered = false;
         bool dataMatchesAll = true;
-        Span<byte> hash = stackalloc byte[TpmHashAlgorithms.MaxDigestSize];
-        foreach (ushort bank in banks)
+        Span<byte> hash = stackalloc byte[TpmHash.MaxDigestSize];
+        foreach (TpmAlgorithm bank in banks)
         {
             if (!verified.Contains((bank, e.PcrIndex)) || !e.TryGetDigest(bank, out ReadOnlyMemory<byte> digest))
             {
@@ -226,7 +226,7 @@ public static class TcgEventLogReplayer
             }
 
             covered = true;
-            int n = TpmHashAlgorithms.Hash(bank, e.Data.Span, hash);
+            int n = TpmHash.Hash(bank, e.Data.Span, hash);
             if (!CryptographicOperations.FixedTimeEquals(hash[..n], digest.Span))
             {
                 dataMatchesAll = false;
@@ -252,9 +252,9 @@ public static class TcgEventLogReplayer
         return TcgEventTrust.DigestOnly;
     }
 
-    private static byte[] Initial(ushort bank, int index, byte locality)
+    private static byte[] Initial(TpmAlgorithm bank, int index, byte locality)
     {
-        var value = new byte[TpmHashAlgorithms.DigestSize(bank)];
+        var value = new byte[TpmHash.DigestSize(bank)];
         if (index == 0)
         {
             value[^1] = locality; // PFP §10.4.5.3: PCR 0 starts as 0...0 || locality when StartupLocality is logged.
@@ -267,11 +267,11 @@ public static class TcgEventLogReplayer
         return value;
     }
 
-    private static void Extend(ushort bank, byte[] pcr, ReadOnlySpan<byte> digest)
+    private static void Extend(TpmAlgorithm bank, byte[] pcr, ReadOnlySpan<byte> digest)
     {
-        Span<byte> buffer = stackalloc byte[2 * TpmHashAlgorithms.MaxDigestSize];
+        Span<byte> buffer = stackalloc byte[2 * TpmHash.MaxDigestSize];
         pcr.CopyTo(buffer);
         digest.CopyTo(buffer[pcr.Length..]);
-        TpmHashAlgorithms.Hash(bank, buffer[..(pcr.Length + digest.Length)], pcr);
+        TpmHash.Hash(bank, buffer[..(pcr.Length + digest.Length)], pcr);
     }
 }

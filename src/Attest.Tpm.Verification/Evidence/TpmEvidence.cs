@@ -2,9 +2,9 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Attest.Tpm.Structures;
 using Attest.Tpm.Verification.Internal;
 using Attest.Tpm.Verification.Quotes;
-using Attest.Tpm.Verification.Structures;
 
 namespace Attest.Tpm.Verification.Evidence;
 
@@ -158,10 +158,10 @@ public sealed class TpmEvidence
         writer.WriteBase64String("attest", _attest);
         writer.WriteBase64String("signature", _signature);
         writer.WriteStartObject("pcrs");
-        foreach (IGrouping<ushort, PcrEntry> bank in Pcrs.All.GroupBy(p => p.HashAlg))
+        foreach (IGrouping<TpmAlgorithm, PcrValue> bank in Pcrs.All.GroupBy(p => p.Hash))
         {
-            writer.WriteStartObject(TpmHashAlgorithms.BankName(bank.Key)!);
-            foreach (PcrEntry p in bank)
+            writer.WriteStartObject(TpmHash.BankName(bank.Key)!);
+            foreach (PcrValue p in bank)
             {
                 writer.WriteString(p.Index.ToString(CultureInfo.InvariantCulture), Convert.ToHexStringLower(p.Digest.Span));
             }
@@ -204,10 +204,10 @@ public sealed class TpmEvidence
     private static PcrValueSet ParsePcrs(JsonElement pcrs)
     {
         StrictJson.RequireObject(pcrs, "$.pcrs", "sha1", "sha256", "sha384", "sha512");
-        var values = new List<PcrEntry>();
+        var values = new List<PcrValue>();
         foreach (JsonProperty bank in pcrs.EnumerateObject())
         {
-            TpmHashAlgorithms.TryParseBankName(bank.Name, out ushort alg);
+            TpmHash.TryParseBankName(bank.Name, out TpmAlgorithm alg);
             string bankPath = $"$.pcrs.{bank.Name}";
             if (bank.Value.ValueKind != JsonValueKind.Object)
             {
@@ -218,13 +218,13 @@ public sealed class TpmEvidence
             {
                 string path = $"{bankPath}.{pcr.Name}";
                 int index = StrictJson.PcrIndex(pcr.Name, path);
-                byte[] digest = StrictJson.Hex(pcr.Value, path, TpmHashAlgorithms.MaxDigestSize);
-                if (digest.Length != TpmHashAlgorithms.DigestSize(alg))
+                byte[] digest = StrictJson.Hex(pcr.Value, path, TpmHash.MaxDigestSize);
+                if (digest.Length != TpmHash.DigestSize(alg))
                 {
                     StrictJson.Fail(path, $"is not a {bank.Name} digest");
                 }
 
-                values.Add(new PcrEntry(alg, index, digest));
+                values.Add(new PcrValue(alg, index, digest));
                 if (values.Count > PcrValueSet.MaxValues)
                 {
                     StrictJson.Fail("$.pcrs", $"holds more than {PcrValueSet.MaxValues} values");

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
+using Attest.Tpm.Structures;
 using Attest.Tpm.Verification.EventLog;
 using Attest.Tpm.Verification.Policy;
 using Attest.Tpm.Verification.Quotes;
-using Attest.Tpm.Verification.Structures;
 
 namespace Attest.Tpm.Verification.Evidence;
 
@@ -68,7 +68,8 @@ public static class TpmEvidenceVerifier
         }
 
         if (evidence.AkPublic is ReadOnlyMemory<byte> akPublic
-            && (!TpmPublic.TryParseSized(akPublic.Span, out TpmPublic? pub, out int used) || used != akPublic.Length || !pub.ComputeName().AsSpan().SequenceEqual(key.Name.Span)))
+            && (!TpmPublic.TryReadSized(akPublic.Span, out TpmPublic? pub, out int used) || used != akPublic.Length
+                || !TpmHash.IsComputable(pub.NameAlg) || !pub.ComputeName().AsSpan().SequenceEqual(key.Name.Span)))
         {
             failures.Add("akPublic is not the enrolled AK's public area");
         }

@@ -1,8 +1,8 @@
 using System.Text.Json;
+using Attest.Tpm.Structures;
 using Attest.Tpm.Verification.EventLog;
 using Attest.Tpm.Verification.Internal;
 using Attest.Tpm.Verification.Quotes;
-using Attest.Tpm.Verification.Structures;
 
 namespace Attest.Tpm.Verification.Policy;
 
@@ -11,14 +11,14 @@ namespace Attest.Tpm.Verification.Policy;
 /// <param name="HashAlg">The bank of <paramref name="Digest"/>.</param>
 /// <param name="EventType">The event type, or null for any type.</param>
 /// <param name="Digest">The event digest in that bank (e.g. the Authenticode hash of a boot application).</param>
-public readonly record struct RequiredEvent(int PcrIndex, ushort HashAlg, uint? EventType, ReadOnlyMemory<byte> Digest);
+public readonly record struct RequiredEvent(int PcrIndex, TpmAlgorithm HashAlg, uint? EventType, ReadOnlyMemory<byte> Digest);
 
 /// <summary>A published build-machine configuration: the measurements a machine running it must show.</summary>
 /// <param name="Name">The configuration's unique name (e.g. "nixos-builder-2026.11-x86_64").</param>
 /// <param name="Description">Free text for auditors.</param>
 /// <param name="RequiredPcrs">PCR values the quote must carry exactly.</param>
 /// <param name="RequiredEvents">Event digests the replayed log must contain.</param>
-public sealed record BuildMachineConfiguration(string Name, string? Description, IReadOnlyList<PcrEntry> RequiredPcrs, IReadOnlyList<RequiredEvent> RequiredEvents);
+public sealed record BuildMachineConfiguration(string Name, string? Description, IReadOnlyList<PcrValue> RequiredPcrs, IReadOnlyList<RequiredEvent> RequiredEvents);
 
 /// <summary>Why a machine does not match a configuration.</summary>
 public enum GoldenValueFailureCode
@@ -118,10 +118,10 @@ public sealed class GoldenValuesPolicy
         foreach (BuildMachineConfiguration config in Configurations)
         {
             var failures = new List<GoldenValueFailure>();
-            foreach (PcrEntry golden in config.RequiredPcrs)
+            foreach (PcrValue golden in config.RequiredPcrs)
             {
-                string bank = QuoteVerifier.BankLabel(golden.HashAlg);
-                if (!quotedPcrs.TryGet(golden.HashAlg, golden.Index, out ReadOnlyMemory<byte> actual))
+                string bank = QuoteVerifier.BankLabel(golden.Hash);
+                if (!quotedPcrs.TryGet(golden.Hash, golden.Index, out ReadOnlyMemory<byte> actual))
                 {
                     failures.Add(new(GoldenValueFailureCode.PcrNotQuoted, $"PCR {golden.Index} of bank {bank} is required but not quoted"));
                 }
@@ -190,13 +190,13 @@ public sealed class GoldenValuesPolicy
             }
 
             string? description = StrictJson.TryOptional(c, "description", out JsonElement d) ? StrictJson.String(d, path + ".description", 4096) : null;
-            var pcrs = new List<PcrEntry>();
+            var pcrs = new List<PcrValue>();
             if (StrictJson.TryOptional(c, "pcrs", out JsonElement banks))
             {
                 StrictJson.RequireObject(banks, path + ".pcrs", "sha1", "sha256", "sha384", "sha512");
                 foreach (JsonProperty bank in banks.EnumerateObject())
                 {
-                    TpmHashAlgorithms.TryParseBankName(bank.Name, out ushort alg);
+                    TpmHash.TryParseBankName(bank.Name, out TpmAlgorithm alg);
                     if (bank.Value.ValueKind != JsonValueKind.Object)
                     {
                         StrictJson.Fail($"{path}.pcrs.{bank.Name}", "is not an object");
@@ -206,13 +206,13 @@ public sealed class GoldenValuesPolicy
                     {
                         string pcrPath = $"{path}.pcrs.{bank.Name}.{pcr.Name}";
                         int index = StrictJson.PcrIndex(pcr.Name, pcrPath);
-                        byte[] value = StrictJson.Hex(pcr.Value, pcrPath, TpmHashAlgorithms.MaxDigestSize);
-                        if (value.Length != TpmHashAlgorithms.DigestSize(alg))
+                        byte[] value = StrictJson.Hex(pcr.Value, pcrPath, TpmHash.MaxDigestSize);
+                        if (value.Length != TpmHash.DigestSize(alg))
                         {
                             StrictJson.Fail(pcrPath, $"is not a {bank.Name} digest");
                         }
 
-                        pcrs.Add(new PcrEntry(alg, index, value));
+                        pcrs.Add(new PcrValue(alg, index, value));
                     }
                 }
             }
@@ -227,7 +227,7 @@ public sealed class GoldenValuesPolicy
                     StrictJson.RequireObject(ev, evPath, "pcr", "bank", "type", "digest");
                     int pcr = StrictJson.Int(StrictJson.Required(ev, "pcr", evPath), evPath + ".pcr", 0, 31);
                     string bankName = StrictJson.String(StrictJson.Required(ev, "bank", evPath), evPath + ".bank", 8);
-                    if (!TpmHashAlgorithms.TryParseBankName(bankName, out ushort alg))
+                    if (!TpmHash.TryParseBankName(bankName, out TpmAlgorithm alg))
                     {
                         StrictJson.Fail(evPath + ".bank", $"\"{bankName}\" is not sha1, sha256, sha384 or sha512");
                     }
@@ -239,8 +239,8 @@ public sealed class GoldenValuesPolicy
                         type = TcgEventType.TryParse(typeName, out uint parsed) ? parsed : throw new FormatException($"{evPath}.type: \"{typeName}\" is not an event type.");
                     }
 
-                    byte[] digest = StrictJson.Hex(StrictJson.Required(ev, "digest", evPath), evPath + ".digest", TpmHashAlgorithms.MaxDigestSize);
-                    if (digest.Length != TpmHashAlgorithms.DigestSize(alg))
+                    byte[] digest = StrictJson.Hex(StrictJson.Required(ev, "digest", evPath), evPath + ".digest", TpmHash.MaxDigestSize);
+                    if (digest.Length != TpmHash.DigestSize(alg))
                     {
                         StrictJson.Fail(evPath + ".digest", $"is not a {bankName} digest");
                     }
@@ -305,10 +305,10 @@ public sealed class GoldenValuesPolicy
                 if (c.RequiredPcrs.Count > 0)
                 {
                     w.WriteStartObject("pcrs");
-                    foreach (IGrouping<ushort, PcrEntry> bank in c.RequiredPcrs.GroupBy(p => p.HashAlg).OrderBy(g => g.Key))
+                    foreach (IGrouping<TpmAlgorithm, PcrValue> bank in c.RequiredPcrs.GroupBy(p => p.Hash).OrderBy(g => g.Key))
                     {
-                        w.WriteStartObject(TpmHashAlgorithms.BankName(bank.Key)!);
-                        foreach (PcrEntry p in bank.OrderBy(p => p.Index))
+                        w.WriteStartObject(TpmHash.BankName(bank.Key)!);
+                        foreach (PcrValue p in bank.OrderBy(p => p.Index))
                         {
                             w.WriteString(p.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), Convert.ToHexStringLower(p.Digest.Span));
                         }
@@ -326,7 +326,7 @@ public sealed class GoldenValuesPolicy
                     {
                         w.WriteStartObject();
                         w.WriteNumber("pcr", e.PcrIndex);
-                        w.WriteString("bank", TpmHashAlgorithms.BankName(e.HashAlg));
+                        w.WriteString("bank", TpmHash.BankName(e.HashAlg));
                         if (e.EventType is uint t)
                         {
                             w.WriteString("type", TcgEventType.Name(t));

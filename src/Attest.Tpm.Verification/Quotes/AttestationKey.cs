@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Attest.Tpm.Verification.Structures;
+using Attest.Tpm.Structures;
 
 namespace Attest.Tpm.Verification.Quotes;
 
@@ -36,9 +36,9 @@ public sealed class AttestationKey : IDisposable
     /// <summary>The size of an ECDSA r or s for this key's curve (0 for RSA).</summary>
     internal int EcdsaFieldSize => Public.EccCurve switch
     {
-        TpmAlgorithmId.CurveNistP256 => 32,
-        TpmAlgorithmId.CurveNistP384 => 48,
-        TpmAlgorithmId.CurveNistP521 => 66,
+        TpmEccCurve.NistP256 => 32,
+        TpmEccCurve.NistP384 => 48,
+        TpmEccCurve.NistP521 => 66,
         _ => 0,
     };
 
@@ -69,7 +69,7 @@ public sealed class AttestationKey : IDisposable
 
         try
         {
-            return publicArea.Type == TpmAlgorithmId.Rsa
+            return publicArea.Type == TpmAlgorithm.Rsa
                 ? new AttestationKey(publicArea, name, qns, publicArea.CreateRsa(), null)
                 : new AttestationKey(publicArea, name, qns, null, publicArea.CreateECDsa());
         }

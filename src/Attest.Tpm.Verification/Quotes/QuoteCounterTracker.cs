@@ -1,4 +1,4 @@
-using Attest.Tpm.Verification.Structures;
+using Attest.Tpm.Structures;
 
 namespace Attest.Tpm.Verification.Quotes;
 

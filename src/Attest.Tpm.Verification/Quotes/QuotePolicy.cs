@@ -1,4 +1,4 @@
-using Attest.Tpm.Verification.Structures;
+using Attest.Tpm.Structures;
 
 namespace Attest.Tpm.Verification.Quotes;
 
@@ -9,7 +9,7 @@ public sealed record QuotePolicy
     public static QuotePolicy Default { get; } = new();
 
     /// <summary>PCRs the quote's selection must include.</summary>
-    public PcrSelectionList RequiredPcrs { get; init; } = new([new PcrBankMask(TpmAlgorithmId.Sha256, 0xFF)]);
+    public PcrSelection RequiredPcrs { get; init; } = PcrSelection.Sha256(0, 1, 2, 3, 4, 5, 6, 7);
 
     /// <summary>Whether clockInfo.safe must be 1.</summary>
     public bool RequireSafeClock { get; init; } = true;

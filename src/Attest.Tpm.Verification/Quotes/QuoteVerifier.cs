@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
-using Attest.Tpm.Verification.Structures;
+using Attest.Tpm.Marshalling;
+using Attest.Tpm.Structures;
 
 namespace Attest.Tpm.Verification.Quotes;
 
@@ -40,7 +41,7 @@ public static class QuoteVerifier
         {
             parsed = TpmAttest.Parse(attest);
         }
-        catch (Attest.Tpm.Marshalling.TpmFormatException e)
+        catch (TpmFormatException e)
         {
             failures.Add(new(QuoteFailureCode.MalformedAttest, e.Message));
         }
@@ -50,7 +51,7 @@ public static class QuoteVerifier
         {
             sig = TpmSignature.Parse(signature);
         }
-        catch (Attest.Tpm.Marshalling.TpmFormatException e)
+        catch (TpmFormatException e)
         {
             failures.Add(new(QuoteFailureCode.MalformedSignature, e.Message));
         }
@@ -82,7 +83,7 @@ public static class QuoteVerifier
             failures.Add(new(QuoteFailureCode.ClockNotSafe, "clockInfo.safe is 0"));
         }
 
-        foreach ((ushort bank, int index) in policy.RequiredPcrs.Enumerate())
+        foreach ((TpmAlgorithm bank, int index) in policy.RequiredPcrs.Enumerate())
         {
             if (!parsed.PcrSelect.Contains(bank, index))
             {
@@ -96,17 +97,17 @@ public static class QuoteVerifier
 
     private static void CheckSignature(ReadOnlySpan<byte> attest, TpmSignature sig, AttestationKey key, List<QuoteFailure> failures)
     {
-        bool rsaKey = key.Public.Type == TpmAlgorithmId.Rsa;
-        if (sig.HashAlg != TpmAlgorithmId.Sha256)
+        bool rsaKey = key.Public.Type == TpmAlgorithm.Rsa;
+        if (sig.HashAlg != TpmAlgorithm.Sha256)
         {
-            failures.Add(new(QuoteFailureCode.UnsupportedSignatureScheme, $"signature hash 0x{sig.HashAlg:X4} is not SHA-256"));
+            failures.Add(new(QuoteFailureCode.UnsupportedSignatureScheme, $"signature hash 0x{(ushort)sig.HashAlg:X4} is not SHA-256"));
             return;
         }
 
-        if ((sig.SigAlg == TpmAlgorithmId.RsaSsa) != rsaKey)
+        if (sig.SigAlg != (rsaKey ? TpmAlgorithm.RsaSsa : TpmAlgorithm.EcDsa))
         {
             failures.Add(new(QuoteFailureCode.UnsupportedSignatureScheme,
-                $"signature algorithm 0x{sig.SigAlg:X4} does not match the AK's key type 0x{key.Public.Type:X4}"));
+                $"signature algorithm 0x{(ushort)sig.SigAlg:X4} is not {(rsaKey ? "RSASSA" : "ECDSA")}, the scheme of the AK's key type 0x{(ushort)key.Public.Type:X4}"));
             return;
         }
 
@@ -130,7 +131,7 @@ public static class QuoteVerifier
 
         int size = key.EcdsaFieldSize;
         byte[] order = size switch { 32 => P256Order, 48 => P384Order, _ => P521Order };
-        if (size == 0 || !InRange(sig.EcdsaR.Span, order, size) || !InRange(sig.EcdsaS.Span, order, size))
+        if (size == 0 || !InRange(sig.SignatureR.Span, order, size) || !InRange(sig.SignatureS.Span, order, size))
         {
             failures.Add(new(QuoteFailureCode.SignatureInvalid, "ECDSA r or s is zero, too long or not below the group order"));
             return;
@@ -138,8 +139,8 @@ public static class QuoteVerifier
 
         Span<byte> rs = stackalloc byte[2 * size];
         rs.Clear();
-        sig.EcdsaR.Span.CopyTo(rs[(size - sig.EcdsaR.Length)..size]);
-        sig.EcdsaS.Span.CopyTo(rs[(2 * size - sig.EcdsaS.Length)..]);
+        sig.SignatureR.Span.CopyTo(rs[(size - sig.SignatureR.Length)..size]);
+        sig.SignatureS.Span.CopyTo(rs[(2 * size - sig.SignatureS.Length)..]);
         if (!key.VerifyEcdsa(hash, rs))
         {
             failures.Add(new(QuoteFailureCode.SignatureInvalid, "ECDSA signature does not verify with the AK"));
@@ -166,12 +167,12 @@ public static class QuoteVerifier
     {
         int total = 0;
         bool complete = true;
-        var quoted = new List<PcrEntry>(parsed.PcrSelect.Count);
-        foreach ((ushort bank, int index) in parsed.PcrSelect.Enumerate())
+        var quoted = new List<PcrValue>(parsed.PcrSelect.Count);
+        foreach ((TpmAlgorithm bank, int index) in parsed.PcrSelect.Enumerate())
         {
             if (pcrs.TryGet(bank, index, out ReadOnlyMemory<byte> value))
             {
-                quoted.Add(new PcrEntry(bank, index, value));
+                quoted.Add(new PcrValue(bank, index, value));
                 total += value.Length;
             }
             else
@@ -181,11 +182,11 @@ public static class QuoteVerifier
             }
         }
 
-        foreach (PcrEntry v in pcrs.All)
+        foreach (PcrValue v in pcrs.All)
         {
-            if (!parsed.PcrSelect.Contains(v.HashAlg, v.Index))
+            if (!parsed.PcrSelect.Contains(v.Hash, v.Index))
             {
-                failures.Add(new(QuoteFailureCode.PcrValueNotQuoted, $"PCR {v.Index} of bank {BankLabel(v.HashAlg)} is supplied but not quoted"));
+                failures.Add(new(QuoteFailureCode.PcrValueNotQuoted, $"PCR {v.Index} of bank {BankLabel(v.Hash)} is supplied but not quoted"));
             }
         }
 
@@ -195,7 +196,7 @@ public static class QuoteVerifier
             try
             {
                 int at = 0;
-                foreach (PcrEntry v in quoted)
+                foreach (PcrValue v in quoted)
                 {
                     v.Digest.Span.CopyTo(buffer.AsSpan(at));
                     at += v.Digest.Length;
@@ -218,5 +219,5 @@ public static class QuoteVerifier
         return new PcrValueSet(quoted);
     }
 
-    internal static string BankLabel(ushort hashAlg) => TpmHashAlgorithms.BankName(hashAlg) ?? $"0x{hashAlg:X4}";
+    internal static string BankLabel(TpmAlgorithm hashAlg) => TpmHash.BankName(hashAlg) ?? $"0x{(ushort)hashAlg:X4}";
 }

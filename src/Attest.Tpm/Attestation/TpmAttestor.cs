@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using Attest.Tpm.Keys;
-using Attest.Tpm.Marshalling;
+using Attest.Tpm.Structures;
 
 namespace Attest.Tpm.Attestation;
 
@@ -64,7 +64,7 @@ public sealed class TpmAttestor
             ReadPublicResponse? existing = await TryReadPublicAsync(handle, cancellationToken).ConfigureAwait(false);
             if (existing is not null)
             {
-                TpmPublicArea area = TpmPublicArea.ParseSized(existing.Public.Span);
+                TpmPublic area = existing.PublicArea;
                 const TpmObjectAttributes required = TpmObjectAttributes.FixedTpm | TpmObjectAttributes.FixedParent | TpmObjectAttributes.Restricted | TpmObjectAttributes.Decrypt;
                 if ((area.Attributes & required) != required || (area.Attributes & TpmObjectAttributes.Sign) != 0)
                 {
@@ -76,7 +76,7 @@ public sealed class TpmAttestor
         }
 
         CreatePrimaryResponse created = await _tpm.CreatePrimaryAsync(TpmHandles.Endorsement, TpmTemplates.Ek(kind), _options.EndorsementAuth, cancellationToken).ConfigureAwait(false);
-        return new EndorsementKey(created.Handle, created.Public, TpmPublicArea.ParseSized(created.Public.Span), created.Name);
+        return new EndorsementKey(created.Handle, created.Public, created.PublicArea, created.Name);
     }
 
     /// <summary>The EK certificate (DER) from NV index <paramref name="nvIndex"/>, or null when the index is not defined.</summary>
@@ -101,7 +101,7 @@ public sealed class TpmAttestor
     /// the transient copy flushed.
     /// </summary>
     /// <exception cref="InvalidOperationException">The handle holds a different kind of key; it is never overwritten.</exception>
-    public async Task<AttestationKey> EnsureAttestationKeyAsync(AttestationKeyAlgorithm algorithm, uint persistentHandle, CancellationToken cancellationToken)
+    public async Task<LoadedAttestationKey> EnsureAttestationKeyAsync(AttestationKeyAlgorithm algorithm, uint persistentHandle, CancellationToken cancellationToken)
     {
         if (!TpmHandles.IsOwnerPersistent(persistentHandle))
         {
@@ -124,9 +124,8 @@ public sealed class TpmAttestor
             existing = await _tpm.ReadPublicAsync(persistentHandle, cancellationToken).ConfigureAwait(false);
         }
 
-        TpmPublicArea area = TpmPublicArea.ParseSized(existing.Public.Span);
-        CheckAttestationKey(area, algorithm, persistentHandle);
-        return new AttestationKey(persistentHandle, existing.Public, area, existing.Name);
+        CheckAttestationKey(existing.PublicArea, algorithm, persistentHandle);
+        return new LoadedAttestationKey(persistentHandle, existing.Public, existing.PublicArea, existing.Name);
     }
 
     /// <summary>Removes the persistent AK at <paramref name="persistentHandle"/> (EvictControl of a persistent object).</summary>
@@ -134,7 +133,7 @@ public sealed class TpmAttestor
         _tpm.EvictControlAsync(TpmHandles.Owner, persistentHandle, persistentHandle, _options.OwnerAuth, cancellationToken);
 
     /// <summary>What the registrar needs to enroll this machine: EK public and certificate, AK public and name.</summary>
-    public async Task<EnrollmentMaterial> GetEnrollmentMaterialAsync(EndorsementKey ek, AttestationKey ak, CancellationToken cancellationToken)
+    public async Task<EnrollmentMaterial> GetEnrollmentMaterialAsync(EndorsementKey ek, LoadedAttestationKey ak, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ek);
         ArgumentNullException.ThrowIfNull(ak);
@@ -154,7 +153,7 @@ public sealed class TpmAttestor
     /// loaded in the same TPM as the EK. <paramref name="credentialBlob"/> and <paramref name="encryptedSecret"/> are
     /// the TPM2B_ID_OBJECT and TPM2B_ENCRYPTED_SECRET encodings (size prefix included) the registrar sent.
     /// </summary>
-    public async Task<byte[]> ActivateCredentialAsync(AttestationKey ak, EndorsementKey ek, ReadOnlyMemory<byte> credentialBlob,
+    public async Task<byte[]> ActivateCredentialAsync(LoadedAttestationKey ak, EndorsementKey ek, ReadOnlyMemory<byte> credentialBlob,
         ReadOnlyMemory<byte> encryptedSecret, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ak);
@@ -183,7 +182,7 @@ public sealed class TpmAttestor
     /// the returned values are exactly the quoted ones. The boot event log is attached when readable.
     /// </summary>
     /// <exception cref="TpmQuoteException">The PCRs kept moving, or the TPM's quote does not match the request.</exception>
-    public async Task<TpmQuote> QuoteAsync(AttestationKey ak, ReadOnlyMemory<byte> qualifyingData, PcrSelection? selection, CancellationToken cancellationToken)
+    public async Task<TpmQuote> QuoteAsync(LoadedAttestationKey ak, ReadOnlyMemory<byte> qualifyingData, PcrSelection? selection, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ak);
         if (qualifyingData.Length != 32)
@@ -192,14 +191,19 @@ public sealed class TpmAttestor
         }
 
         selection ??= PcrSelection.Default;
-        HashAlgorithmName hash = TpmHash.ToHashAlgorithmName(ak.PublicArea.SchemeHash)
-            ?? throw new ArgumentException($"The AK's scheme hash {ak.PublicArea.SchemeHash} is not supported.", nameof(ak));
+        TpmAlgorithm schemeHash = ak.PublicArea.Scheme.HashAlg;
+        if (!TpmHash.IsComputable(schemeHash))
+        {
+            throw new ArgumentException($"The AK's scheme hash {schemeHash} is not supported.", nameof(ak));
+        }
+
+        HashAlgorithmName hash = TpmHash.ToHashAlgorithmName(schemeHash);
         for (int attempt = 1; attempt <= _options.MaxQuoteAttempts; attempt++)
         {
             IReadOnlyList<PcrValue> values = await _tpm.PcrReadAsync(selection, cancellationToken).ConfigureAwait(false);
             QuoteResponse quote = await _tpm.QuoteAsync(ak.Handle, qualifyingData, selection, TpmAuth.EmptyPassword, cancellationToken).ConfigureAwait(false);
-            QuoteInfo info = QuoteInfo.Parse(quote.Attest.Span);
-            if (!info.ExtraData.Span.SequenceEqual(qualifyingData.Span) || !info.Selection.Equals(selection))
+            TpmAttest info = quote.ParsedAttest;
+            if (!info.ExtraData.Span.SequenceEqual(qualifyingData.Span) || !info.PcrSelect.Equals(selection))
             {
                 throw new TpmQuoteException("The TPM's quote does not carry the requested qualifying data and PCR selection.");
             }
@@ -272,16 +276,16 @@ public sealed class TpmAttestor
         }
     }
 
-    private static void CheckAttestationKey(TpmPublicArea area, AttestationKeyAlgorithm algorithm, uint handle)
+    private static void CheckAttestationKey(TpmPublic area, AttestationKeyAlgorithm algorithm, uint handle)
     {
         (TpmAlgorithm type, TpmAlgorithm scheme) = algorithm == AttestationKeyAlgorithm.EcdsaP256
             ? (TpmAlgorithm.Ecc, TpmAlgorithm.EcDsa)
             : (TpmAlgorithm.Rsa, TpmAlgorithm.RsaSsa);
-        if (area.Attributes != TpmTemplates.AkAttributes || area.Type != type || area.Scheme != scheme
-            || area.SchemeHash != TpmAlgorithm.Sha256 || area.NameAlg != TpmAlgorithm.Sha256)
+        if (area.Attributes != TpmTemplates.AkAttributes || area.Type != type || area.Scheme.Scheme != scheme
+            || area.Scheme.HashAlg != TpmAlgorithm.Sha256 || area.NameAlg != TpmAlgorithm.Sha256)
         {
             throw new InvalidOperationException(
-                $"Persistent handle 0x{handle:X8} holds a {area.Type}/{area.Scheme} key with attributes {area.Attributes}, not a {algorithm} attestation key.");
+                $"Persistent handle 0x{handle:X8} holds a {area.Type}/{area.Scheme.Scheme} key with attributes {area.Attributes}, not a {algorithm} attestation key.");
         }
     }
 }
@@ -324,32 +328,5 @@ public sealed class TpmQuoteException : Exception
     public TpmQuoteException(string message, Exception innerException)
         : base(message, innerException)
     {
-    }
-}
-
-/// <summary>
-/// The few TPMS_ATTEST fields the quoting side checks (TPM 2.0 Part 2 §10.12.8); full verification is the
-/// verifier's job.
-/// </summary>
-internal readonly record struct QuoteInfo(ReadOnlyMemory<byte> ExtraData, PcrSelection Selection, ReadOnlyMemory<byte> PcrDigest)
-{
-    public static QuoteInfo Parse(ReadOnlySpan<byte> attest)
-    {
-        var r = new TpmReader(attest);
-        uint magic = r.ReadUInt32("magic");
-        ushort type = r.ReadUInt16("type");
-        if (magic != TpmSt.GeneratedValue || type != TpmSt.AttestQuote)
-        {
-            throw new TpmFormatException($"TPMS_ATTEST at offset 0: magic 0x{magic:X8} type 0x{type:X4} is not a TPM-generated quote.", "magic", 0);
-        }
-
-        r.ReadSized("qualifiedSigner", 2 + 64);
-        byte[] extra = r.ReadSized("extraData", 64).ToArray();
-        r.ReadBytes(17, "clockInfo");
-        r.ReadUInt64("firmwareVersion");
-        PcrSelection selection = PcrSelection.Read(ref r);
-        byte[] digest = r.ReadSized("pcrDigest", 64).ToArray();
-        r.EnsureEnd("TPMS_ATTEST");
-        return new QuoteInfo(extra, selection, digest);
     }
 }

@@ -1,4 +1,5 @@
 using Attest.Tpm.Marshalling;
+using Attest.Tpm.Structures;
 
 namespace Attest.Tpm.Internal;
 
@@ -8,15 +9,13 @@ namespace Attest.Tpm.Internal;
 /// </summary>
 internal static class TpmCommands
 {
-    public const int MaxName = 2 + 64;
+    public const int MaxName = TpmName.MaxSize;
     public const int MaxData = 2 + 64;
-    public const int MaxDigest = 64;
-    public const int MaxAttest = 2048;
+    public const int MaxDigest = TpmHash.MaxDigestSize;
     public const int MaxCreationData = 1024;
     public const int MaxNvBuffer = 4096;
     public const int MaxIdObject = 2 + 64 + 2 + 64;
     public const int MaxEncryptedSecret = 512;
-    public const int MaxSignaturePart = 512;
     public const int MaxCapabilityCount = 1024;
 
     public static byte[] Startup(TpmStartupType type) =>
@@ -57,7 +56,7 @@ internal static class TpmCommands
         p.UInt32((uint)digests.Count);         // TPML_DIGEST_VALUES of TPMT_HA
         foreach ((TpmAlgorithm hash, byte[] digest) in digests)
         {
-            if (digest.Length != TpmHash.DigestSize(hash))
+            if (TpmHash.DigestSize(hash) == 0 || digest.Length != TpmHash.DigestSize(hash))
             {
                 throw new ArgumentException($"A {hash} digest is {TpmHash.DigestSize(hash)} bytes, not {digest.Length}.", nameof(digests));
             }
@@ -187,9 +186,8 @@ internal static class TpmCommands
     public static CreatePrimaryResponse DecodeCreatePrimary(uint handle, ReadOnlySpan<byte> parameters)
     {
         var r = new TpmReader(parameters);
-        int publicAt = r.Position;
-        ReadOnlySpan<byte> publicArea = r.ReadSized("outPublic", TpmPublicArea.MaxSize);
-        ReadOnlySpan<byte> outPublic = parameters.Slice(publicAt, r.Position - publicAt);
+        TpmPublic publicArea = TpmPublic.ReadSized(ref r);
+        ReadOnlySpan<byte> outPublic = r.ConsumedSince(0);
         r.ReadSized("creationData", MaxCreationData);
         r.ReadSized("creationHash", MaxDigest);
         r.ReadUInt16("creationTicket.tag");
@@ -198,19 +196,19 @@ internal static class TpmCommands
         byte[] name = r.ReadSized("name", MaxName).ToArray();
         r.EnsureEnd("TPM2_CreatePrimary response");
         CheckName(publicArea, name, "name");
-        return new CreatePrimaryResponse(handle, outPublic.ToArray(), name);
+        return new CreatePrimaryResponse(handle, outPublic.ToArray(), publicArea, name);
     }
 
     public static ReadPublicResponse DecodeReadPublic(ReadOnlySpan<byte> parameters)
     {
         var r = new TpmReader(parameters);
-        ReadOnlySpan<byte> publicArea = r.ReadSized("outPublic", TpmPublicArea.MaxSize);
+        TpmPublic publicArea = TpmPublic.ReadSized(ref r);
         int publicEnd = r.Position;
         byte[] name = r.ReadSized("name", MaxName).ToArray();
         byte[] qualifiedName = r.ReadSized("qualifiedName", MaxName).ToArray();
         r.EnsureEnd("TPM2_ReadPublic response");
         CheckName(publicArea, name, "name");
-        return new ReadPublicResponse(parameters[..publicEnd].ToArray(), name, qualifiedName);
+        return new ReadPublicResponse(parameters[..publicEnd].ToArray(), publicArea, name, qualifiedName);
     }
 
     public static PcrReadResponse DecodePcrRead(ReadOnlySpan<byte> parameters)
@@ -232,7 +230,7 @@ internal static class TpmCommands
         {
             int at = r.Position;
             byte[] digest = r.ReadSized("pcrValues.digests", MaxDigest).ToArray();
-            if (TpmHash.ToHashAlgorithmName(hash) is not null && digest.Length != TpmHash.DigestSize(hash))
+            if (digest.Length != TpmHash.DigestSize(hash))
             {
                 throw new TpmFormatException($"pcrValues.digests at offset {at}: {digest.Length} bytes for a {hash} PCR.", "pcrValues.digests", at);
             }
@@ -247,37 +245,22 @@ internal static class TpmCommands
     public static QuoteResponse DecodeQuote(ReadOnlySpan<byte> parameters)
     {
         var r = new TpmReader(parameters);
-        byte[] attest = r.ReadSized("quoted", MaxAttest).ToArray();
+        int quotedAt = r.Position;
+        ReadOnlySpan<byte> quoted = r.ReadSized("quoted", TpmAttest.MaxSize);
         int signatureAt = r.Position;
-        ReadSignature(ref r);
-        byte[] signature = parameters[signatureAt..r.Position].ToArray();
+        TpmSignature signature = TpmSignature.Read(ref r);
         r.EnsureEnd("TPM2_Quote response");
-        return new QuoteResponse(attest, signature);
-    }
-
-    /// <summary>Reads a TPMT_SIGNATURE (Part 2 §11.3.4) to find where it ends.</summary>
-    public static void ReadSignature(ref TpmReader r)
-    {
-        int at = r.Position;
-        var sigAlg = (TpmAlgorithm)r.ReadUInt16("signature.sigAlg");
-        switch (sigAlg)
+        TpmAttest attest;
+        try
         {
-            case TpmAlgorithm.RsaSsa:
-            case TpmAlgorithm.RsaPss:
-                r.ReadUInt16("signature.hash");
-                r.ReadSized("signature.sig", MaxSignaturePart);
-                break;
-            case TpmAlgorithm.EcDsa:
-            case TpmAlgorithm.EcDaa:
-            case TpmAlgorithm.Sm2:
-            case TpmAlgorithm.EcSchnorr:
-                r.ReadUInt16("signature.hash");
-                r.ReadSized("signature.signatureR", MaxSignaturePart);
-                r.ReadSized("signature.signatureS", MaxSignaturePart);
-                break;
-            default:
-                throw new TpmFormatException($"signature.sigAlg at offset {at}: 0x{(ushort)sigAlg:X4} is not a signature algorithm.", "signature.sigAlg", at);
+            attest = TpmAttest.Parse(quoted);
         }
+        catch (TpmFormatException e)
+        {
+            throw new TpmFormatException($"quoted: {e.Message}", e.Field, e.Offset + quotedAt + 2);
+        }
+
+        return new QuoteResponse(quoted.ToArray(), parameters[signatureAt..].ToArray(), attest, signature);
     }
 
     public static NvPublic DecodeNvReadPublic(ReadOnlySpan<byte> parameters)
@@ -366,9 +349,18 @@ internal static class TpmCommands
         }
     }
 
-    private static void CheckName(ReadOnlySpan<byte> publicArea, ReadOnlySpan<byte> name, string field)
+    private static void CheckName(TpmPublic publicArea, ReadOnlySpan<byte> name, string field)
     {
-        byte[] expected = TpmPublicArea.ComputeName(publicArea);
+        byte[] expected;
+        try
+        {
+            expected = publicArea.ComputeName();
+        }
+        catch (NotSupportedException e)
+        {
+            throw new TpmFormatException($"{field}: {e.Message}", field, 0);
+        }
+
         if (!expected.AsSpan().SequenceEqual(name))
         {
             throw new TpmFormatException($"{field}: the TPM's name does not match nameAlg || H(outPublic).", field, 0);

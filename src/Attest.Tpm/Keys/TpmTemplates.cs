@@ -1,4 +1,4 @@
-using Attest.Tpm.Marshalling;
+using Attest.Tpm.Structures;
 
 namespace Attest.Tpm.Keys;
 
@@ -14,6 +14,8 @@ public static class TpmTemplates
     /// </summary>
     public static ReadOnlyMemory<byte> EkPolicySha256 { get; } = Convert.FromHexString("837197674484B3F81A90CC8D46A5D724FD52D76E06520B64F2A1DA1B331469AA");
 
+    private static readonly TpmSymmetricDefinition EkSymmetric = new(TpmAlgorithm.Aes, 128, TpmAlgorithm.Cfb);
+
     /// <summary>EK attributes: fixedTPM, fixedParent, sensitiveDataOrigin, adminWithPolicy, restricted, decrypt (0x000300B2).</summary>
     public const TpmObjectAttributes EkAttributes = TpmObjectAttributes.FixedTpm | TpmObjectAttributes.FixedParent
         | TpmObjectAttributes.SensitiveDataOrigin | TpmObjectAttributes.AdminWithPolicy | TpmObjectAttributes.Restricted
@@ -25,31 +27,12 @@ public static class TpmTemplates
         | TpmObjectAttributes.Sign;
 
     /// <summary>Template L-1: RSA-2048, AES-128-CFB, no scheme, exponent 0, unique = 256 zero bytes.</summary>
-    public static byte[] EkRsa2048()
-    {
-        var w = new TpmWriter(360);
-        w.UInt16((ushort)TpmAlgorithm.Rsa).UInt16((ushort)TpmAlgorithm.Sha256).UInt32((uint)EkAttributes);
-        w.Sized(EkPolicySha256.Span);
-        w.UInt16((ushort)TpmAlgorithm.Aes).UInt16(128).UInt16((ushort)TpmAlgorithm.Cfb);
-        w.UInt16((ushort)TpmAlgorithm.Null);   // scheme
-        w.UInt16(2048).UInt32(0);              // keyBits, exponent (0 = 65537)
-        w.Sized(new byte[256]);                // unique.rsa
-        return w.ToArray();
-    }
+    public static byte[] EkRsa2048() =>
+        TpmPublic.EncodeRsa(TpmAlgorithm.Sha256, EkAttributes, EkPolicySha256.Span, EkSymmetric, TpmScheme.None, 2048, 0, new byte[256]);
 
     /// <summary>Template L-2: ECC NIST P-256, AES-128-CFB, no scheme, no KDF, unique = two 32-byte zero coordinates.</summary>
-    public static byte[] EkEccP256()
-    {
-        var w = new TpmWriter(160);
-        w.UInt16((ushort)TpmAlgorithm.Ecc).UInt16((ushort)TpmAlgorithm.Sha256).UInt32((uint)EkAttributes);
-        w.Sized(EkPolicySha256.Span);
-        w.UInt16((ushort)TpmAlgorithm.Aes).UInt16(128).UInt16((ushort)TpmAlgorithm.Cfb);
-        w.UInt16((ushort)TpmAlgorithm.Null);   // scheme
-        w.UInt16((ushort)TpmEccCurve.NistP256);
-        w.UInt16((ushort)TpmAlgorithm.Null);   // kdf
-        w.Sized(new byte[32]).Sized(new byte[32]);
-        return w.ToArray();
-    }
+    public static byte[] EkEccP256() =>
+        TpmPublic.EncodeEcc(TpmAlgorithm.Sha256, EkAttributes, EkPolicySha256.Span, EkSymmetric, TpmScheme.None, TpmEccCurve.NistP256, TpmScheme.None, new byte[32], new byte[32]);
 
     /// <summary>The EK template for <paramref name="kind"/>.</summary>
     public static byte[] Ek(EndorsementKeyKind kind) => kind switch
@@ -59,32 +42,13 @@ public static class TpmTemplates
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown EK kind."),
     };
 
-    /// <summary>A restricted ECDSA P-256/SHA-256 signing key with an empty authValue and no policy.</summary>
-    public static byte[] AkEcdsaP256()
-    {
-        var w = new TpmWriter(32);
-        w.UInt16((ushort)TpmAlgorithm.Ecc).UInt16((ushort)TpmAlgorithm.Sha256).UInt32((uint)AkAttributes);
-        w.Sized([]);
-        w.UInt16((ushort)TpmAlgorithm.Null);   // symmetric: none for a signing key
-        w.UInt16((ushort)TpmAlgorithm.EcDsa).UInt16((ushort)TpmAlgorithm.Sha256);
-        w.UInt16((ushort)TpmEccCurve.NistP256);
-        w.UInt16((ushort)TpmAlgorithm.Null);   // kdf
-        w.Sized([]).Sized([]);                 // unique: empty, the TPM fills it in
-        return w.ToArray();
-    }
+    /// <summary>A restricted ECDSA P-256/SHA-256 signing key with an empty authValue and no policy; unique empty, the TPM fills it in.</summary>
+    public static byte[] AkEcdsaP256() =>
+        TpmPublic.EncodeEcc(TpmAlgorithm.Sha256, AkAttributes, [], TpmSymmetricDefinition.None, new(TpmAlgorithm.EcDsa, TpmAlgorithm.Sha256, 0), TpmEccCurve.NistP256, TpmScheme.None, [], []);
 
-    /// <summary>A restricted RSA-2048 RSASSA/SHA-256 signing key with an empty authValue and no policy.</summary>
-    public static byte[] AkRsaSsa2048()
-    {
-        var w = new TpmWriter(32);
-        w.UInt16((ushort)TpmAlgorithm.Rsa).UInt16((ushort)TpmAlgorithm.Sha256).UInt32((uint)AkAttributes);
-        w.Sized([]);
-        w.UInt16((ushort)TpmAlgorithm.Null);
-        w.UInt16((ushort)TpmAlgorithm.RsaSsa).UInt16((ushort)TpmAlgorithm.Sha256);
-        w.UInt16(2048).UInt32(0);
-        w.Sized([]);
-        return w.ToArray();
-    }
+    /// <summary>A restricted RSA-2048 RSASSA/SHA-256 signing key with an empty authValue and no policy; unique empty.</summary>
+    public static byte[] AkRsaSsa2048() =>
+        TpmPublic.EncodeRsa(TpmAlgorithm.Sha256, AkAttributes, [], TpmSymmetricDefinition.None, new(TpmAlgorithm.RsaSsa, TpmAlgorithm.Sha256, 0), 2048, 0, []);
 
     /// <summary>The AK template for <paramref name="algorithm"/>.</summary>
     public static byte[] Ak(AttestationKeyAlgorithm algorithm) => algorithm switch

@@ -32,6 +32,9 @@ public ref struct TpmReader
     /// <summary>The unread part of the buffer.</summary>
     public readonly ReadOnlySpan<byte> RemainingSpan => _buffer[Position..];
 
+    /// <summary>The bytes consumed from <paramref name="start"/> (an earlier <see cref="Position"/>) up to now.</summary>
+    public readonly ReadOnlySpan<byte> ConsumedSince(int start) => _buffer[start..Position];
+
     /// <summary>Reads one byte.</summary>
     public byte ReadByte(string field) => Take(1, field)[0];
 
@@ -101,8 +104,7 @@ public ref struct TpmReader
     }
 
     [DoesNotReturn]
-    private static void ThrowFormat(string field, int offset, string problem) =>
-        throw new TpmFormatException($"{field} at offset {offset}: {problem}.", field, offset);
+    private static void ThrowFormat(string field, int offset, string problem) => TpmFormatException.Throw(field, offset, problem);
 }
 
 /// <summary>Bytes that are not a well-formed TPM 2.0 structure.</summary>
@@ -141,4 +143,9 @@ public sealed class TpmFormatException : FormatException
 
     /// <summary>Its byte offset in the structure.</summary>
     public int Offset { get; }
+
+    /// <summary>Throws "<paramref name="field"/> at offset <paramref name="offset"/>: <paramref name="problem"/>."</summary>
+    [DoesNotReturn]
+    internal static void Throw(string field, int offset, string problem) =>
+        throw new TpmFormatException($"{field} at offset {offset}: {problem}.", field, offset);
 }

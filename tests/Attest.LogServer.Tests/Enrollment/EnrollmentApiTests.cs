@@ -241,10 +241,23 @@ public sealed class EnrollmentApiTests(SwtpmFixture fixture) : IClassFixture<Swt
         string roots = Directory.CreateTempSubdirectory("attest-ek-roots-").FullName;
         File.Copy(Path.Combine(ca, "swtpm-localca-rootca-cert.pem"), Path.Combine(roots, "swtpm-localca-rootca-cert.pem"));
         File.Copy(Path.Combine(ca, "issuercert.pem"), Path.Combine(roots, "issuercert.pem"));
+
+        // One copy serves every test of the run (the servers under test only read it); it goes when the test host exits.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(roots, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort at exit.
+            }
+        };
         return roots;
     }
 
-    private static async Task<(TpmAttestor Attestor, EndorsementKey Ek, AttestationKey Ak, EnrollmentMaterial Material)> MaterialAsync(Tpm.TpmDevice tpm, uint akHandle)
+    private static async Task<(TpmAttestor Attestor, EndorsementKey Ek, LoadedAttestationKey Ak, EnrollmentMaterial Material)> MaterialAsync(Tpm.TpmDevice tpm, uint akHandle)
     {
         var attestor = new TpmAttestor(tpm);
         var ek = await attestor.GetEndorsementKeyAsync(EndorsementKeyKind.Rsa2048, null, Ct);

@@ -9,7 +9,6 @@ using Attest.Tpm.Keys;
 using Attest.Tpm.Tests.Swtpm;
 using Attest.Tpm.Verification.Evidence;
 using Attest.Tpm.Verification.Quotes;
-using AttestationKey = Attest.Tpm.Keys.AttestationKey;
 
 namespace Attest.LogServer.Tests.Enrollment;
 
@@ -71,14 +70,14 @@ public sealed class EvidenceAdmissionTests(SwtpmFixture fixture) : IClassFixture
         await AssertProblemAsync(malformed, HttpStatusCode.BadRequest, "$.tpm");
     }
 
-    private static async Task<TpmEvidence> EvidenceAsync(TpmAttestor attestor, AttestationKey ak, byte[] qualifyingData)
+    private static async Task<TpmEvidence> EvidenceAsync(TpmAttestor attestor, LoadedAttestationKey ak, byte[] qualifyingData)
     {
         var quote = await attestor.QuoteAsync(ak, qualifyingData, null, Ct);
-        var pcrs = new PcrValueSet(quote.PcrValues.Select(v => new PcrEntry((ushort)v.Hash, v.Index, v.Digest)));
+        var pcrs = new PcrValueSet(quote.PcrValues);
         return new TpmEvidence(quote.Attest.Span, quote.Signature.Span, pcrs, quote.AkName.Span, quote.AkPublic.Span);
     }
 
-    private static async Task EnrollAsync(HttpClient client, IdentityKey builder, TpmAttestor attestor, EndorsementKey ek, AttestationKey ak)
+    private static async Task EnrollAsync(HttpClient client, IdentityKey builder, TpmAttestor attestor, EndorsementKey ek, LoadedAttestationKey ak)
     {
         var material = await attestor.GetEnrollmentMaterialAsync(ek, ak, Ct);
         byte[] body = JsonSerializer.SerializeToUtf8Bytes(new

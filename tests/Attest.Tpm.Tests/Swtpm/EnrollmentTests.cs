@@ -2,9 +2,9 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Attest.Tpm.Attestation;
 using Attest.Tpm.Keys;
+using Attest.Tpm.Structures;
 using Attest.Tpm.Verification.Enrollment;
 using Attest.Tpm.Verification.Quotes;
-using Attest.Tpm.Verification.Structures;
 using VerifiedKey = Attest.Tpm.Verification.Quotes.AttestationKey;
 
 namespace Attest.Tpm.Tests.Swtpm;
@@ -20,7 +20,7 @@ public sealed class EnrollmentTests(SwtpmFixture fixture) : IClassFixture<SwtpmF
         await using TpmDevice tpm = fixture.Instance.OpenDevice();
         var attestor = new TpmAttestor(tpm);
         EndorsementKey ek = await attestor.GetEndorsementKeyAsync(EndorsementKeyKind.Rsa2048, null, Ct);
-        Keys.AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0040, Ct);
+        LoadedAttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0040, Ct);
         byte[] secret = RandomNumberGenerator.GetBytes(32);
         MadeCredential made = CredentialMaker.Make(TpmPublic.ParseSized(ek.Public.Span), ak.Name.Span, secret);
 
@@ -37,7 +37,7 @@ public sealed class EnrollmentTests(SwtpmFixture fixture) : IClassFixture<SwtpmF
         await using TpmDevice tpm = fixture.Instance.OpenDevice();
         var attestor = new TpmAttestor(tpm);
         EndorsementKey ek = await attestor.GetEndorsementKeyAsync(EndorsementKeyKind.Rsa2048, TpmHandles.PersistentEkRsa, Ct);
-        Keys.AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.RsaSsa2048, 0x8101_0041, Ct);
+        LoadedAttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.RsaSsa2048, 0x8101_0041, Ct);
         byte[] otherName = ak.Name.ToArray();
         otherName[^1] ^= 1;
         MadeCredential made = CredentialMaker.Make(TpmPublic.ParseSized(ek.Public.Span), otherName, RandomNumberGenerator.GetBytes(32));
@@ -69,7 +69,7 @@ public sealed class EnrollmentTests(SwtpmFixture fixture) : IClassFixture<SwtpmF
         await using TpmDevice tpm = fixture.Instance.OpenDevice();
         var attestor = new TpmAttestor(tpm);
         EndorsementKey ek = await attestor.GetEndorsementKeyAsync(EndorsementKeyKind.Rsa2048, null, Ct);
-        Keys.AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0042, Ct);
+        LoadedAttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0042, Ct);
 
         EnrollmentMaterial material = await attestor.GetEnrollmentMaterialAsync(ek, ak, Ct);
         EnrollmentBeginResult begin = await registrar.BeginAsync(
@@ -82,7 +82,7 @@ public sealed class EnrollmentTests(SwtpmFixture fixture) : IClassFixture<SwtpmF
         byte[] statementDigest = SHA256.HashData("DSSEv1 28 application/vnd.in-toto+json 2 {}"u8);
         TpmQuote quote = await attestor.QuoteAsync(ak, statementDigest, null, Ct);
         using VerifiedKey verifiedKey = complete.Binding!.CreateAttestationKey();
-        var pcrs = new PcrValueSet(quote.PcrValues.Select(v => new PcrEntry((ushort)v.Hash, v.Index, v.Digest)));
+        var pcrs = new PcrValueSet(quote.PcrValues);
         QuoteVerdict verdict = QuoteVerifier.Verify(quote.Attest.Span, quote.Signature.Span, verifiedKey, statementDigest, pcrs);
         QuoteVerdict wrongStatement = QuoteVerifier.Verify(quote.Attest.Span, quote.Signature.Span, verifiedKey, SHA256.HashData("other"u8), pcrs);
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Attest.Tpm.Attestation;
 using Attest.Tpm.Keys;
+using Attest.Tpm.Structures;
 
 namespace Attest.Tpm.Tests.Swtpm;
 
@@ -61,10 +62,10 @@ public sealed class KeyTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixture>
         EndorsementKey ek = await attestor.GetEndorsementKeyAsync(EndorsementKeyKind.EccP256, null, Ct);
 
         Assert.Equal(TpmAlgorithm.Ecc, ek.PublicArea.Type);
-        Assert.Equal(TpmEccCurve.NistP256, ek.PublicArea.Curve);
+        Assert.Equal(TpmEccCurve.NistP256, ek.PublicArea.EccCurve);
         Assert.Equal(TpmTemplates.EkAttributes, ek.PublicArea.Attributes);
-        Assert.Equal(32, ek.PublicArea.Unique.Length);
-        Assert.Equal(32, ek.PublicArea.UniqueY.Length);
+        Assert.Equal(32, ek.PublicArea.EccX.Length);
+        Assert.Equal(32, ek.PublicArea.EccY.Length);
         Assert.Equal(TpmHandles.EkCertificateEccP256, ek.CertificateIndex);
 
         // swtpm 0.7.1 certifies a P-384 EK instead, so the P-256 index is not defined.
@@ -80,7 +81,7 @@ public sealed class KeyTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixture>
         EndorsementKey ek = await attestor.GetEndorsementKeyAsync(EndorsementKeyKind.EccP256, 0x8101_0016, Ct);
         byte[]? der = await attestor.ReadEkCertificateAsync(ek.CertificateIndex, Ct);
 
-        Assert.Equal(TpmEccCurve.NistP384, ek.PublicArea.Curve);
+        Assert.Equal(TpmEccCurve.NistP384, ek.PublicArea.EccCurve);
         Assert.Equal(TpmHandles.EkCertificateEccP384, ek.CertificateIndex);
         Assert.NotNull(der);
         using X509Certificate2 cert = X509CertificateLoader.LoadCertificate(der);
@@ -149,7 +150,7 @@ public sealed class KeyTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixture>
     [InlineData(AttestationKeyAlgorithm.RsaSsa2048, 0x8101_0011u)]
     public async Task EnsureAttestationKey_Absent_CreatesPersistsAndReloadsTheSameKey(AttestationKeyAlgorithm algorithm, uint handle)
     {
-        AttestationKey created;
+        LoadedAttestationKey created;
         await using (TpmDevice tpm = fixture.Instance.OpenDevice())
         {
             created = await new TpmAttestor(tpm).EnsureAttestationKeyAsync(algorithm, handle, Ct);
@@ -159,12 +160,12 @@ public sealed class KeyTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixture>
         }
 
         await using TpmDevice again = fixture.Instance.OpenDevice();
-        AttestationKey reloaded = await new TpmAttestor(again).EnsureAttestationKeyAsync(algorithm, handle, Ct);
+        LoadedAttestationKey reloaded = await new TpmAttestor(again).EnsureAttestationKeyAsync(algorithm, handle, Ct);
 
         Assert.Equal(handle, created.Handle);
         Assert.Equal(created.Name.ToArray(), reloaded.Name.ToArray());
         Assert.Equal(TpmTemplates.AkAttributes, reloaded.PublicArea.Attributes);
-        Assert.Equal(algorithm == AttestationKeyAlgorithm.EcdsaP256 ? TpmAlgorithm.EcDsa : TpmAlgorithm.RsaSsa, reloaded.PublicArea.Scheme);
+        Assert.Equal(algorithm == AttestationKeyAlgorithm.EcdsaP256 ? TpmAlgorithm.EcDsa : TpmAlgorithm.RsaSsa, reloaded.PublicArea.Scheme.Scheme);
         Assert.Equal(reloaded.PublicArea.ComputeName(), reloaded.Name.ToArray());
     }
 
@@ -173,7 +174,7 @@ public sealed class KeyTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixture>
     {
         await using TpmDevice tpm = fixture.Instance.OpenDevice();
         var attestor = new TpmAttestor(tpm);
-        AttestationKey ecc = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0012, Ct);
+        LoadedAttestationKey ecc = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0012, Ct);
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.RsaSsa2048, 0x8101_0012, Ct));
         await Assert.ThrowsAsync<InvalidOperationException>(() => attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, TpmHandles.PersistentEkRsa, Ct));
@@ -199,13 +200,13 @@ public sealed class KeyTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixture>
         await using TpmDevice tpm = fixture.Instance.OpenDevice();
         var attestor = new TpmAttestor(tpm);
         EndorsementKey ek = await attestor.GetEndorsementKeyAsync(EndorsementKeyKind.Rsa2048, TpmHandles.PersistentEkRsa, Ct);
-        AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0014, Ct);
+        LoadedAttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0014, Ct);
 
         EnrollmentMaterial material = await attestor.GetEnrollmentMaterialAsync(ek, ak, Ct);
 
         Assert.NotNull(material.EkCertificate);
         Assert.Equal(ek.Public.ToArray(), material.EkPublic.ToArray());
         Assert.Equal(ak.Name.ToArray(), material.AkName.ToArray());
-        Assert.Equal(TpmPublicArea.ComputeName(TpmPublicArea.ParseSized(material.AkPublic.Span).Bytes.Span), material.AkName.ToArray());
+        Assert.Equal(TpmPublic.ParseSized(material.AkPublic.Span).ComputeName(), material.AkName.ToArray());
     }
 }

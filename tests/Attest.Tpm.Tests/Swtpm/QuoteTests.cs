@@ -3,6 +3,7 @@ using Attest.Tpm.Attestation;
 using Attest.Tpm.Internal;
 using Attest.Tpm.Keys;
 using Attest.Tpm.Marshalling;
+using Attest.Tpm.Structures;
 using Attest.Tpm.Transport;
 
 namespace Attest.Tpm.Tests.Swtpm;
@@ -18,7 +19,7 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
     {
         await using TpmDevice tpm = fixture.Instance.OpenDevice();
         var attestor = new TpmAttestor(tpm, new TpmAttestorOptions { EventLogPath = "/nonexistent/binary_bios_measurements" });
-        AttestationKey ak = await attestor.EnsureAttestationKeyAsync(algorithm, handle, Ct);
+        LoadedAttestationKey ak = await attestor.EnsureAttestationKeyAsync(algorithm, handle, Ct);
         byte[] nonce = SHA256.HashData("statement"u8);
 
         TpmQuote quote = await attestor.QuoteAsync(ak, nonce, null, Ct);
@@ -27,9 +28,9 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
         Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7, 11], quote.PcrValues.Select(v => v.Index));
         Assert.Null(quote.EventLog);
         Assert.Equal(1, quote.Attempts);
-        AttestFields fields = AttestFields.Parse(quote.Attest.Span);
-        Assert.Equal(nonce, fields.ExtraData);
-        Assert.Equal(SHA256.HashData([.. quote.PcrValues.SelectMany(v => v.Digest.ToArray())]), fields.PcrDigest);
+        TpmAttest fields = TpmAttest.Parse(quote.Attest.Span);
+        Assert.Equal(nonce, fields.ExtraData.ToArray());
+        Assert.Equal(SHA256.HashData([.. quote.PcrValues.SelectMany(v => v.Digest.ToArray())]), fields.PcrDigest.ToArray());
         Assert.True(VerifySignature(ak.PublicArea, quote.Attest.Span, quote.Signature.Span));
         byte[] tampered = quote.Attest.ToArray();
         tampered[^1] ^= 1;
@@ -42,20 +43,20 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
     {
         await using TpmDevice tpm = fixture.Instance.OpenDevice();
         var attestor = new TpmAttestor(tpm);
-        AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0022, Ct);
+        LoadedAttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0022, Ct);
         ulong firmware = ((ulong)await tpm.GetPropertyAsync(TpmProperty.FirmwareVersion1, Ct) << 32)
             | await tpm.GetPropertyAsync(TpmProperty.FirmwareVersion2, Ct);
 
         TpmQuote first = await attestor.QuoteAsync(ak, new byte[32], PcrSelection.Sha256(0), Ct);
         TpmQuote second = await attestor.QuoteAsync(ak, new byte[32], PcrSelection.Sha256(0), Ct);
 
-        AttestFields a = AttestFields.Parse(first.Attest.Span);
-        AttestFields b = AttestFields.Parse(second.Attest.Span);
+        TpmAttest a = TpmAttest.Parse(first.Attest.Span);
+        TpmAttest b = TpmAttest.Parse(second.Attest.Span);
         Assert.Equal(firmware, a.FirmwareVersion);
-        Assert.Equal(a.ResetCount, b.ResetCount);
-        Assert.Equal(a.RestartCount, b.RestartCount);
-        Assert.True(b.Clock >= a.Clock);
-        Assert.Equal(1, a.Safe);
+        Assert.Equal(a.ClockInfo.ResetCount, b.ClockInfo.ResetCount);
+        Assert.Equal(a.ClockInfo.RestartCount, b.ClockInfo.RestartCount);
+        Assert.True(b.ClockInfo.Clock >= a.ClockInfo.Clock);
+        Assert.True(a.ClockInfo.Safe);
     }
 
     [Theory]
@@ -65,7 +66,7 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
     {
         await using TpmDevice tpm = fixture.Instance.OpenDevice();
         var attestor = new TpmAttestor(tpm);
-        AttestationKey ak = await attestor.EnsureAttestationKeyAsync(algorithm, handle, Ct);
+        LoadedAttestationKey ak = await attestor.EnsureAttestationKeyAsync(algorithm, handle, Ct);
         byte[] nonce = RandomNumberGenerator.GetBytes(32);
         TpmQuote quote = await attestor.QuoteAsync(ak, nonce, PcrSelection.Sha256(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), Ct);
         string dir = Directory.CreateTempSubdirectory("attest-checkquote-").FullName;
@@ -99,7 +100,7 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
         var transport = new ExtendBeforeQuotes(TpmTransport.Open(fixture.Instance.Tcti), 16, measurement, times: 1);
         await using var tpm = new TpmDevice(transport);
         var attestor = new TpmAttestor(tpm);
-        AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0025, Ct);
+        LoadedAttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0025, Ct);
         PcrSelection selection = PcrSelection.Sha256(0, 16);
         byte[] before = (await tpm.PcrReadAsync(selection, Ct))[1].Digest.ToArray();
 
@@ -108,7 +109,7 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
         Assert.Equal(1, transport.Extends);
         Assert.Equal(2, quote.Attempts);
         Assert.Equal(SHA256.HashData([.. before, .. measurement]), quote.PcrValues[1].Digest.ToArray());
-        Assert.Equal(SHA256.HashData([.. quote.PcrValues.SelectMany(v => v.Digest.ToArray())]), AttestFields.Parse(quote.Attest.Span).PcrDigest);
+        Assert.Equal(SHA256.HashData([.. quote.PcrValues.SelectMany(v => v.Digest.ToArray())]), TpmAttest.Parse(quote.Attest.Span).PcrDigest.ToArray());
     }
 
     [Fact]
@@ -117,7 +118,7 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
         var transport = new ExtendBeforeQuotes(TpmTransport.Open(fixture.Instance.Tcti), 16, SHA256.HashData("busy"u8), times: int.MaxValue);
         await using var tpm = new TpmDevice(transport);
         var attestor = new TpmAttestor(tpm, new TpmAttestorOptions { MaxQuoteAttempts = 3 });
-        AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0028, Ct);
+        LoadedAttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0028, Ct);
 
         await Assert.ThrowsAsync<TpmQuoteException>(() => attestor.QuoteAsync(ak, new byte[32], PcrSelection.Sha256(16), Ct));
 
@@ -129,27 +130,27 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
     {
         await using TpmDevice tpm = fixture.Instance.OpenDevice();
         var attestor = new TpmAttestor(tpm);
-        AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0029, Ct);
+        LoadedAttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0029, Ct);
         PcrSelection selection = PcrSelection.Parse("sha256:0-9,17+sha1:0,23");
 
         TpmQuote quote = await attestor.QuoteAsync(ak, new byte[32], selection, Ct);
 
         Assert.Equal(13, quote.PcrValues.Count);
         Assert.Equal([20, 20], quote.PcrValues.Where(v => v.Hash == TpmAlgorithm.Sha1).Select(v => v.Digest.Length));
-        Assert.Equal(SHA256.HashData([.. quote.PcrValues.SelectMany(v => v.Digest.ToArray())]), AttestFields.Parse(quote.Attest.Span).PcrDigest);
+        Assert.Equal(SHA256.HashData([.. quote.PcrValues.SelectMany(v => v.Digest.ToArray())]), TpmAttest.Parse(quote.Attest.Span).PcrDigest.ToArray());
     }
 
     [Fact]
     public async Task Quote_AfterTpmReset_CarriesIncrementedResetCountAndPersistentAkSurvives()
     {
         await using SwtpmInstance swtpm = await SwtpmInstance.StartAsync();
-        AttestFields before;
+        TpmClockInfo before;
         await using (TpmDevice tpm = swtpm.OpenDevice())
         {
             Assert.True(await tpm.EnsureStartedAsync(Ct));
             var attestor = new TpmAttestor(tpm);
-            AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, TpmHandles.DefaultPersistentAk, Ct);
-            before = AttestFields.Parse((await attestor.QuoteAsync(ak, new byte[32], null, Ct)).Attest.Span);
+            LoadedAttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, TpmHandles.DefaultPersistentAk, Ct);
+            before = TpmAttest.Parse((await attestor.QuoteAsync(ak, new byte[32], null, Ct)).Attest.Span).ClockInfo;
         }
 
         // swtpm's control channel: CMD_INIT power-cycles the TPM (a TPM Reset once Startup(CLEAR) follows).
@@ -160,8 +161,8 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
         {
             Assert.True(await tpm.EnsureStartedAsync(Ct));
             var attestor = new TpmAttestor(tpm);
-            AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, TpmHandles.DefaultPersistentAk, Ct);
-            AttestFields after = AttestFields.Parse((await attestor.QuoteAsync(ak, new byte[32], null, Ct)).Attest.Span);
+            LoadedAttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, TpmHandles.DefaultPersistentAk, Ct);
+            TpmClockInfo after = TpmAttest.Parse((await attestor.QuoteAsync(ak, new byte[32], null, Ct)).Attest.Span).ClockInfo;
 
             Assert.Equal(before.ResetCount + 1, after.ResetCount);
             Assert.Equal(0u, after.RestartCount);
@@ -177,7 +178,7 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
         try
         {
             await using TpmDevice tpm = fixture.Instance.OpenDevice();
-            AttestationKey ak = await new TpmAttestor(tpm).EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0026, Ct);
+            LoadedAttestationKey ak = await new TpmAttestor(tpm).EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0026, Ct);
             var withLog = new TpmAttestor(tpm, new TpmAttestorOptions { EventLogPath = log });
             var tooSmall = new TpmAttestor(tpm, new TpmAttestorOptions { EventLogPath = log, MaxEventLogSize = 99_999 });
 
@@ -197,7 +198,7 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
     {
         await using TpmDevice tpm = fixture.Instance.OpenDevice();
         var attestor = new TpmAttestor(tpm);
-        AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0027, Ct);
+        LoadedAttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0027, Ct);
 
         await Assert.ThrowsAsync<ArgumentException>(() => attestor.QuoteAsync(ak, new byte[31], null, Ct));
     }
@@ -212,7 +213,7 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
         Assert.All(results, r => Assert.Equal(10, r.Count));
     }
 
-    private static bool VerifySignature(TpmPublicArea key, ReadOnlySpan<byte> attest, ReadOnlySpan<byte> signature)
+    private static bool VerifySignature(TpmPublic key, ReadOnlySpan<byte> attest, ReadOnlySpan<byte> signature)
     {
         var r = new TpmReader(signature);
         var alg = (TpmAlgorithm)r.ReadUInt16("sigAlg");
@@ -233,34 +234,6 @@ public sealed class QuoteTests(SwtpmFixture fixture) : IClassFixture<SwtpmFixtur
         using var ecdsa = ECDsa.Create();
         ecdsa.ImportSubjectPublicKeyInfo(key.ExportSubjectPublicKeyInfo(), out _);
         return ecdsa.VerifyData(attest, p1363, HashAlgorithmName.SHA256);
-    }
-
-    /// <summary>TPMS_ATTEST fields read with the library's reader (TPM 2.0 Part 2 §10.12.8).</summary>
-    private sealed record AttestFields(byte[] ExtraData, ulong Clock, uint ResetCount, uint RestartCount, byte Safe, ulong FirmwareVersion, byte[] PcrDigest)
-    {
-        public static AttestFields Parse(ReadOnlySpan<byte> attest)
-        {
-            var r = new TpmReader(attest);
-            Assert.Equal(0xFF544347u, r.ReadUInt32("magic"));
-            Assert.Equal(0x8018, r.ReadUInt16("type"));
-            r.ReadSized("qualifiedSigner", 66);
-            byte[] extra = r.ReadSized("extraData", 64).ToArray();
-            ulong clock = r.ReadUInt64("clock");
-            uint reset = r.ReadUInt32("resetCount");
-            uint restart = r.ReadUInt32("restartCount");
-            byte safe = r.ReadByte("safe");
-            ulong firmware = r.ReadUInt64("firmwareVersion");
-            uint banks = r.ReadUInt32("pcrSelect.count");
-            for (uint i = 0; i < banks; i++)
-            {
-                r.ReadUInt16("hash");
-                r.ReadBytes(r.ReadByte("sizeofSelect"), "pcrSelect");
-            }
-
-            byte[] digest = r.ReadSized("pcrDigest", 64).ToArray();
-            r.EnsureEnd("TPMS_ATTEST");
-            return new AttestFields(extra, clock, reset, restart, safe, firmware, digest);
-        }
     }
 
     /// <summary>Passes commands to swtpm, but extends a PCR just before each of the first <c>times</c> Quotes reaches it.</summary>

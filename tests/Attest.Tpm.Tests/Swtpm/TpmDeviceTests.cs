@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Attest.Tpm.Structures;
 using Attest.Tpm.Transport;
 
 namespace Attest.Tpm.Tests.Swtpm;

@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
+using Attest.Tpm.Keys;
 using Attest.Tpm.Marshalling;
+using Attest.Tpm.Structures;
+using Attest.Tpm.Tests.Support;
 using Attest.Tpm.Verification.Enrollment;
-using Attest.Tpm.Verification.Structures;
 using Attest.Tpm.Verification.Tests.Support;
 
 namespace Attest.Tpm.Verification.Tests.Enrollment;
@@ -15,7 +17,7 @@ public sealed class CredentialMakerTests
         byte[] key = Convert.FromHexString("271FA08BBDC5060EC3DFA928FF9B73123A12DA0C");
         byte[] label = "KDFSELFTESTLABEL\0"u8.ToArray();
 
-        byte[] output = TpmKdf.KdfA(TpmAlgorithmId.Sha256, key, label, Convert.FromHexString("CE244F395DCA7391"), Convert.FromHexString("DA504031DDF12E83"), 160);
+        byte[] output = TpmKdf.KdfA(TpmAlgorithm.Sha256, key, label, Convert.FromHexString("CE244F395DCA7391"), Convert.FromHexString("DA504031DDF12E83"), 160);
 
         Assert.Equal("bb0259e1c8ba607e6a2cd704b69a902e9ade84c4", Convert.ToHexStringLower(output));
     }
@@ -25,7 +27,7 @@ public sealed class CredentialMakerTests
     {
         byte[] key = RandomNumberGenerator.GetBytes(32);
 
-        Assert.Equal(TpmKdf.KdfA(TpmAlgorithmId.Sha256, key, "STORAGE"u8, [1], [], 128), TpmKdf.KdfA(TpmAlgorithmId.Sha256, key, "STORAGE\0"u8, [1], [], 128));
+        Assert.Equal(TpmKdf.KdfA(TpmAlgorithm.Sha256, key, "STORAGE"u8, [1], [], 128), TpmKdf.KdfA(TpmAlgorithm.Sha256, key, "STORAGE\0"u8, [1], [], 128));
     }
 
     [Fact]
@@ -33,8 +35,8 @@ public sealed class CredentialMakerTests
     {
         byte[] key = RandomNumberGenerator.GetBytes(32);
 
-        byte[] longer = TpmKdf.KdfA(TpmAlgorithmId.Sha256, key, "X"u8, [], [], 512);
-        byte[] shorter = TpmKdf.KdfA(TpmAlgorithmId.Sha256, key, "X"u8, [], [], 256);
+        byte[] longer = TpmKdf.KdfA(TpmAlgorithm.Sha256, key, "X"u8, [], [], 512);
+        byte[] shorter = TpmKdf.KdfA(TpmAlgorithm.Sha256, key, "X"u8, [], [], 256);
 
         Assert.Equal(64, longer.Length);
         Assert.NotEqual(shorter, longer[..32]); // [bits]32 is part of every block's input
@@ -58,7 +60,7 @@ public sealed class CredentialMakerTests
     public void Make_ThenSoftwareActivate_RecoversCredential()
     {
         using var ek = new SoftwareEk();
-        byte[] akName = Vectors.Bytes("tpm2-tools/ak_ecc.name");
+        byte[] akName = TpmVectors.Bytes("tpm2-tools/ak_ecc.name");
         byte[] credential = RandomNumberGenerator.GetBytes(32);
 
         MadeCredential made = CredentialMaker.Make(ek.Public, akName, credential);
@@ -70,10 +72,10 @@ public sealed class CredentialMakerTests
     public void Make_ActivatedForOtherName_IntegrityFails()
     {
         using var ek = new SoftwareEk();
-        byte[] akName = Vectors.Bytes("tpm2-tools/ak_ecc.name");
+        byte[] akName = TpmVectors.Bytes("tpm2-tools/ak_ecc.name");
         MadeCredential made = CredentialMaker.Make(ek.Public, akName, RandomNumberGenerator.GetBytes(32));
 
-        Assert.Throws<CryptographicException>(() => ek.Activate(made.CredentialBlob.Span, made.Secret.Span, Vectors.Bytes("tpm2-tools/ak_rsa.name")));
+        Assert.Throws<CryptographicException>(() => ek.Activate(made.CredentialBlob.Span, made.Secret.Span, TpmVectors.Bytes("tpm2-tools/ak_rsa.name")));
     }
 
     [Fact]
@@ -81,7 +83,7 @@ public sealed class CredentialMakerTests
     {
         using var ek = new SoftwareEk();
         byte[] seed = RandomNumberGenerator.GetBytes(32);
-        byte[] name = Vectors.Bytes("tpm2-tools/ak_rsa.name");
+        byte[] name = TpmVectors.Bytes("tpm2-tools/ak_rsa.name");
 
         MadeCredential a = CredentialMaker.Make(ek.Public, name, [1, 2, 3], seed);
         MadeCredential b = CredentialMaker.Make(ek.Public, name, [1, 2, 3], seed);
@@ -94,14 +96,14 @@ public sealed class CredentialMakerTests
     public void Make_SwtpmEk_SameShapeAsWireActivateCredential()
     {
         // 13_ActivateCredential.cmd.hex: header (10), two handles (8), authorization area (4 + 18), credentialBlob, secret.
-        byte[] cmd = Convert.FromHexString(Vectors.Text("wire/13_ActivateCredential.cmd.hex").Trim());
+        byte[] cmd = Convert.FromHexString(WireVectors.Text("13_ActivateCredential.cmd.hex").Trim());
         var r = new TpmReader(cmd.AsSpan(10 + 8));
         uint authSize = r.ReadUInt32("authorizationSize");
         r.ReadBytes((int)authSize, "authorization");
         ReadOnlySpan<byte> wireBlob = r.ReadSized("credentialBlob", 1024);
         ReadOnlySpan<byte> wireSecret = r.ReadSized("secret", 512);
         r.EnsureEnd("ActivateCredential");
-        TpmPublic ek = TpmPublic.ParseSized(Vectors.Bytes("ek/ek_rsa.pub"));
+        TpmPublic ek = TpmPublic.ParseSized(TpmVectors.Bytes("ek/ek_rsa.pub"));
         byte[] akName = [0x00, 0x0B, .. SHA256.HashData("ak"u8)];
 
         MadeCredential made = CredentialMaker.Make(ek, akName, RandomNumberGenerator.GetBytes(32));
@@ -111,7 +113,7 @@ public sealed class CredentialMakerTests
         var inner = new TpmReader(wireBlob);
         Assert.Equal(32, inner.ReadSized("integrityHMAC", 64).Length);
         Assert.Equal(34, inner.Remaining); // encIdentity of a TPM2B_DIGEST holding 32 bytes
-        byte[] rsp = Convert.FromHexString(Vectors.Text("wire/13_ActivateCredential.rsp.hex").Trim());
+        byte[] rsp = Convert.FromHexString(WireVectors.Text("13_ActivateCredential.rsp.hex").Trim());
         var rr = new TpmReader(rsp.AsSpan(10));
         rr.ReadUInt32("parameterSize");
         Assert.Equal(32, rr.ReadSized("certInfo", 64).Length);
@@ -121,8 +123,8 @@ public sealed class CredentialMakerTests
     public void Make_EccEkThenSoftwareActivate_RecoversCredential()
     {
         using var ekKey = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-        TpmPublic ek = TpmPublic.Parse(SoftwareTpm.EccPublic(ekKey.ExportParameters(false), 0x000300B2, TpmAlgorithmId.Null, TpmAlgorithmId.Aes));
-        byte[] akName = Vectors.Bytes("tpm2-tools/ak_ecc.name");
+        TpmPublic ek = TpmPublic.Parse(SoftwareTpm.EccPublic(ekKey.ExportParameters(false), TpmTemplates.EkAttributes, TpmAlgorithm.Null, SoftwareTpm.Aes128Cfb));
+        byte[] akName = TpmVectors.Bytes("tpm2-tools/ak_ecc.name");
         byte[] credential = RandomNumberGenerator.GetBytes(32);
         Assert.Empty(KeyRequirements.CheckEndorsementKey(ek));
 
@@ -136,7 +138,7 @@ public sealed class CredentialMakerTests
         point.EnsureEnd("TPMS_ECC_POINT");
         using var ephemeral = ECDiffieHellman.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = qx, Y = qy } });
         byte[] z = ekKey.DeriveRawSecretAgreement(ephemeral.PublicKey);
-        byte[] seed = TpmKdf.KdfE(TpmAlgorithmId.Sha256, z, "IDENTITY"u8, qx, ek.EccX.Span, 256);
+        byte[] seed = TpmKdf.KdfE(TpmAlgorithm.Sha256, z, "IDENTITY"u8, qx, ek.EccX.Span, 256);
         Assert.Equal(credential, SoftwareEk.ActivateWithSeed(made.CredentialBlob.Span, seed, akName));
     }
 
@@ -145,7 +147,7 @@ public sealed class CredentialMakerTests
     {
         byte[] z = RandomNumberGenerator.GetBytes(32);
 
-        byte[] output = TpmKdf.KdfE(TpmAlgorithmId.Sha256, z, "IDENTITY"u8, [1, 2], [3], 256);
+        byte[] output = TpmKdf.KdfE(TpmAlgorithm.Sha256, z, "IDENTITY"u8, [1, 2], [3], 256);
 
         Assert.Equal(SHA256.HashData([0, 0, 0, 1, .. z, .. "IDENTITY\0"u8, 1, 2, 3]), output);
     }
@@ -155,6 +157,6 @@ public sealed class CredentialMakerTests
     {
         using var ek = new SoftwareEk();
 
-        Assert.Throws<ArgumentException>(() => CredentialMaker.Make(ek.Public, Vectors.Bytes("tpm2-tools/ak_ecc.name"), new byte[33]));
+        Assert.Throws<ArgumentException>(() => CredentialMaker.Make(ek.Public, TpmVectors.Bytes("tpm2-tools/ak_ecc.name"), new byte[33]));
     }
 }

@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Attest.Tpm.Keys;
+using Attest.Tpm.Structures;
+using Attest.Tpm.Tests.Support;
 using Attest.Tpm.Verification.Enrollment;
 using Attest.Tpm.Verification.Quotes;
-using Attest.Tpm.Verification.Structures;
 using Attest.Tpm.Verification.Tests.Support;
 
 namespace Attest.Tpm.Verification.Tests.Enrollment;
@@ -11,7 +13,7 @@ public sealed class EnrollmentTests
 {
     private static readonly DateTimeOffset Now = new(2027, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private static X509Certificate2 Pem(string path) => X509Certificate2.CreateFromPem(Vectors.Text(path));
+    private static X509Certificate2 Pem(string path) => X509Certificate2.CreateFromPem(TpmVectors.Text(path));
 
     private static EkCertificateValidator SwtpmValidator(TimeProvider? time = null) =>
         new([Pem("ek/swtpm-localca-rootca-cert.pem")], [Pem("ek/issuercert.pem")], time ?? new FixedTime(Now));
@@ -19,18 +21,18 @@ public sealed class EnrollmentTests
     [Fact]
     public void Validate_SwtpmRsaEkCertificate_ChainsToLocalCaAndCertifiesEk()
     {
-        TpmPublic ek = TpmPublic.ParseSized(Vectors.Bytes("ek/ek_rsa.pub"));
+        TpmPublic ek = TpmPublic.ParseSized(TpmVectors.Bytes("ek/ek_rsa.pub"));
 
-        EkCertificateResult result = SwtpmValidator().Validate(Vectors.Bytes("ek/ek_rsa_cert.der"), ek);
+        EkCertificateResult result = SwtpmValidator().Validate(TpmVectors.Bytes("ek/ek_rsa_cert.der"), ek);
 
         Assert.True(result.IsValid, string.Join("; ", result.Failures));
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Vectors.Bytes("ek/ek_rsa_cert.der"))), result.Sha256Fingerprint);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(TpmVectors.Bytes("ek/ek_rsa_cert.der"))), result.Sha256Fingerprint);
     }
 
     [Fact]
     public void Validate_SwtpmEccP384EkCertificate_ChainsToLocalCa()
     {
-        Assert.True(SwtpmValidator().Validate(Vectors.Bytes("ek/ek_ecc384_cert.der"), null).IsValid);
+        Assert.True(SwtpmValidator().Validate(TpmVectors.Bytes("ek/ek_ecc384_cert.der"), null).IsValid);
     }
 
     [Fact]
@@ -39,7 +41,7 @@ public sealed class EnrollmentTests
         using var ek = new SoftwareEk();
         var validator = new EkCertificateValidator([ek.Root], [Pem("ek/issuercert.pem")], new FixedTime(Now));
 
-        EkCertificateResult result = validator.Validate(Vectors.Bytes("ek/ek_rsa_cert.der"), null);
+        EkCertificateResult result = validator.Validate(TpmVectors.Bytes("ek/ek_rsa_cert.der"), null);
 
         Assert.False(result.IsValid);
         Assert.Contains(result.Failures, f => f.Contains("chain", StringComparison.Ordinal));
@@ -50,7 +52,7 @@ public sealed class EnrollmentTests
     {
         var validator = new EkCertificateValidator([Pem("ek/swtpm-localca-rootca-cert.pem")], null, new FixedTime(Now));
 
-        Assert.False(validator.Validate(Vectors.Bytes("ek/ek_rsa_cert.der"), null).IsValid);
+        Assert.False(validator.Validate(TpmVectors.Bytes("ek/ek_rsa_cert.der"), null).IsValid);
     }
 
     [Fact]
@@ -58,14 +60,14 @@ public sealed class EnrollmentTests
     {
         var validator = new EkCertificateValidator([Pem("ek/swtpm-localca-rootca-cert.pem")], null, new FixedTime(Now));
 
-        Assert.True(validator.Validate(Vectors.Bytes("ek/ek_rsa_cert.der"), null, [Pem("ek/issuercert.pem")]).IsValid);
+        Assert.True(validator.Validate(TpmVectors.Bytes("ek/ek_rsa_cert.der"), null, [Pem("ek/issuercert.pem")]).IsValid);
     }
 
     [Fact]
     public void Validate_BeforeNotBefore_Fails()
     {
         EkCertificateResult result = SwtpmValidator(new FixedTime(new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero)))
-            .Validate(Vectors.Bytes("ek/ek_rsa_cert.der"), null);
+            .Validate(TpmVectors.Bytes("ek/ek_rsa_cert.der"), null);
 
         Assert.Contains(result.Failures, f => f.Contains("NotTimeValid", StringComparison.Ordinal));
     }
@@ -73,9 +75,9 @@ public sealed class EnrollmentTests
     [Fact]
     public void Validate_CertificateOfOtherKey_KeyMismatch()
     {
-        TpmPublic ak = TpmPublic.ParseSized(Vectors.Bytes("tpm2-tools/ak_rsa.pub"));
+        TpmPublic ak = TpmPublic.ParseSized(TpmVectors.Bytes("tpm2-tools/ak_rsa.pub"));
 
-        EkCertificateResult result = SwtpmValidator().Validate(Vectors.Bytes("ek/ek_rsa_cert.der"), ak);
+        EkCertificateResult result = SwtpmValidator().Validate(TpmVectors.Bytes("ek/ek_rsa_cert.der"), ak);
 
         Assert.Equal("EK certificate does not certify the EK public key", Assert.Single(result.Failures));
     }
@@ -100,16 +102,16 @@ public sealed class EnrollmentTests
     [Fact]
     public void CheckAttestationKey_Tpm2ToolsAks_Acceptable()
     {
-        Assert.Empty(KeyRequirements.CheckAttestationKey(TpmPublic.ParseSized(Vectors.Bytes("tpm2-tools/ak_rsa.pub"))));
-        Assert.Empty(KeyRequirements.CheckAttestationKey(TpmPublic.ParseSized(Vectors.Bytes("tpm2-tools/ak_ecc.pub"))));
+        Assert.Empty(KeyRequirements.CheckAttestationKey(TpmPublic.ParseSized(TpmVectors.Bytes("tpm2-tools/ak_rsa.pub"))));
+        Assert.Empty(KeyRequirements.CheckAttestationKey(TpmPublic.ParseSized(TpmVectors.Bytes("tpm2-tools/ak_ecc.pub"))));
     }
 
     [Fact]
     public void CheckAttestationKey_DecryptingUnrestrictedKey_ReportsEachProblem()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        uint attributes = (uint)(TpmObjectAttributes.FixedTpm | TpmObjectAttributes.FixedParent | TpmObjectAttributes.SensitiveDataOrigin
-            | TpmObjectAttributes.Sign | TpmObjectAttributes.Decrypt);
+        const TpmObjectAttributes attributes = TpmObjectAttributes.FixedTpm | TpmObjectAttributes.FixedParent | TpmObjectAttributes.SensitiveDataOrigin
+            | TpmObjectAttributes.Sign | TpmObjectAttributes.Decrypt;
 
         IReadOnlyList<string> problems = KeyRequirements.CheckAttestationKey(TpmPublic.Parse(SoftwareTpm.EccPublic(key, attributes)));
 
@@ -119,7 +121,7 @@ public sealed class EnrollmentTests
     [Fact]
     public void CheckEndorsementKey_SwtpmEk_Acceptable()
     {
-        Assert.Empty(KeyRequirements.CheckEndorsementKey(TpmPublic.ParseSized(Vectors.Bytes("ek/ek_rsa.pub"))));
+        Assert.Empty(KeyRequirements.CheckEndorsementKey(TpmPublic.ParseSized(TpmVectors.Bytes("ek/ek_rsa.pub"))));
     }
 
     [Fact]
@@ -129,8 +131,8 @@ public sealed class EnrollmentTests
         var store = new InMemoryEnrollmentStore();
         var time = new FixedTime(Now);
         var registrar = new Registrar(new EkCertificateValidator([ek.Root], null, time), store, null, time);
-        byte[] akPublic = Vectors.Bytes("tpm2-tools/ak_ecc.pub");
-        byte[] akName = Vectors.Bytes("tpm2-tools/ak_ecc.name");
+        byte[] akPublic = TpmVectors.Bytes("tpm2-tools/ak_ecc.pub");
+        byte[] akName = TpmVectors.Bytes("tpm2-tools/ak_ecc.name");
 
         EnrollmentBeginResult begin = await registrar.BeginAsync(new EnrollmentRequest(ek.Certificate, ek.Public.ToSized(), akPublic, "builder-1"), CancellationToken.None);
         Assert.True(begin.Succeeded, string.Join("; ", begin.Failures));
@@ -153,7 +155,7 @@ public sealed class EnrollmentTests
         var time = new FixedTime(Now);
         var registrar = new Registrar(new EkCertificateValidator([ek.Root], null, time), new InMemoryEnrollmentStore(), null, time);
         EnrollmentBeginResult begin = await registrar.BeginAsync(
-            new EnrollmentRequest(ek.Certificate, ek.Public.ToSized(), Vectors.Bytes("tpm2-tools/ak_rsa.pub"), "builder-1"), CancellationToken.None);
+            new EnrollmentRequest(ek.Certificate, ek.Public.ToSized(), TpmVectors.Bytes("tpm2-tools/ak_rsa.pub"), "builder-1"), CancellationToken.None);
 
         EnrollmentCompleteResult wrong = await registrar.CompleteAsync(begin.Challenge!.EnrollmentId, new byte[32], CancellationToken.None);
         EnrollmentCompleteResult again = await registrar.CompleteAsync(begin.Challenge.EnrollmentId, new byte[32], CancellationToken.None);
@@ -169,11 +171,11 @@ public sealed class EnrollmentTests
         var time = new FixedTime(Now);
         var registrar = new Registrar(new EkCertificateValidator([ek.Root], null, time), new InMemoryEnrollmentStore(), null, time);
         EnrollmentBeginResult begin = await registrar.BeginAsync(
-            new EnrollmentRequest(ek.Certificate, ek.Public.ToSized(), Vectors.Bytes("tpm2-tools/ak_rsa.pub"), "builder-1"), CancellationToken.None);
+            new EnrollmentRequest(ek.Certificate, ek.Public.ToSized(), TpmVectors.Bytes("tpm2-tools/ak_rsa.pub"), "builder-1"), CancellationToken.None);
 
         // A TPM would refuse ActivateCredential for an object of another name (integrity check).
         Assert.Throws<CryptographicException>(() =>
-            ek.Activate(begin.Challenge!.CredentialBlob.Span, begin.Challenge.EncryptedSecret.Span, Vectors.Bytes("tpm2-tools/ak_ecc.name")));
+            ek.Activate(begin.Challenge!.CredentialBlob.Span, begin.Challenge.EncryptedSecret.Span, TpmVectors.Bytes("tpm2-tools/ak_ecc.name")));
     }
 
     [Fact]
@@ -183,8 +185,8 @@ public sealed class EnrollmentTests
         var time = new FixedTime(Now);
         var registrar = new Registrar(new EkCertificateValidator([ek.Root], null, time), new InMemoryEnrollmentStore(), null, time);
         EnrollmentBeginResult begin = await registrar.BeginAsync(
-            new EnrollmentRequest(ek.Certificate, ek.Public.ToSized(), Vectors.Bytes("tpm2-tools/ak_ecc.pub"), "b"), CancellationToken.None);
-        byte[] secret = ek.Activate(begin.Challenge!.CredentialBlob.Span, begin.Challenge.EncryptedSecret.Span, Vectors.Bytes("tpm2-tools/ak_ecc.name"));
+            new EnrollmentRequest(ek.Certificate, ek.Public.ToSized(), TpmVectors.Bytes("tpm2-tools/ak_ecc.pub"), "b"), CancellationToken.None);
+        byte[] secret = ek.Activate(begin.Challenge!.CredentialBlob.Span, begin.Challenge.EncryptedSecret.Span, TpmVectors.Bytes("tpm2-tools/ak_ecc.name"));
         time.Now = Now.AddMinutes(6);
 
         EnrollmentCompleteResult complete = await registrar.CompleteAsync(begin.Challenge.EnrollmentId, secret, CancellationToken.None);
@@ -198,7 +200,7 @@ public sealed class EnrollmentTests
         var registrar = new Registrar(SwtpmValidator(), new InMemoryEnrollmentStore(), null, new FixedTime(Now));
 
         EnrollmentBeginResult begin = await registrar.BeginAsync(
-            new EnrollmentRequest(Vectors.Bytes("ek/ek_rsa_cert.der"), Vectors.Bytes("ek/ek_rsa.pub"), Vectors.Bytes("tpm2-tools/ak_ecc.pub"), "builder-1"),
+            new EnrollmentRequest(TpmVectors.Bytes("ek/ek_rsa_cert.der"), TpmVectors.Bytes("ek/ek_rsa.pub"), TpmVectors.Bytes("tpm2-tools/ak_ecc.pub"), "builder-1"),
             CancellationToken.None);
 
         Assert.True(begin.Succeeded, string.Join("; ", begin.Failures));
@@ -212,10 +214,10 @@ public sealed class EnrollmentTests
     {
         var registrar = new Registrar(SwtpmValidator(), new InMemoryEnrollmentStore(), null, new FixedTime(Now));
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        byte[] decryptingAk = new Attest.Tpm.Marshalling.TpmWriter().Sized(SoftwareTpm.EccPublic(key, SoftwareTpm.AkAttributes | (uint)TpmObjectAttributes.Decrypt)).ToArray();
+        byte[] decryptingAk = new Attest.Tpm.Marshalling.TpmWriter().Sized(SoftwareTpm.EccPublic(key, TpmTemplates.AkAttributes | TpmObjectAttributes.Decrypt)).ToArray();
 
         EnrollmentBeginResult begin = await registrar.BeginAsync(
-            new EnrollmentRequest(Vectors.Bytes("ek/ek_rsa_cert.der"), Vectors.Bytes("tpm2-tools/ak_rsa.pub"), decryptingAk, ""), CancellationToken.None);
+            new EnrollmentRequest(TpmVectors.Bytes("ek/ek_rsa_cert.der"), TpmVectors.Bytes("tpm2-tools/ak_rsa.pub"), decryptingAk, ""), CancellationToken.None);
 
         Assert.False(begin.Succeeded);
         EnrollmentFailureCode[] codes = [.. begin.Failures.Select(f => f.Code).Distinct()];
@@ -232,11 +234,11 @@ public sealed class EnrollmentTests
         var time = new FixedTime(Now);
         var store = new InMemoryEnrollmentStore();
         var registrar = new Registrar(new EkCertificateValidator([ek.Root], null, time), store, null, time);
-        byte[] akName = Vectors.Bytes("tpm2-tools/ak_ecc.name");
-        await store.SaveBindingAsync(new AkBinding(akName, Vectors.Bytes("tpm2-tools/ak_ecc.pub"), ek.Public.ComputeName(), "x", "builder-1", Now), CancellationToken.None);
+        byte[] akName = TpmVectors.Bytes("tpm2-tools/ak_ecc.name");
+        await store.SaveBindingAsync(new AkBinding(akName, TpmVectors.Bytes("tpm2-tools/ak_ecc.pub"), ek.Public.ComputeName(), "x", "builder-1", Now), CancellationToken.None);
 
         EnrollmentBeginResult begin = await registrar.BeginAsync(
-            new EnrollmentRequest(ek.Certificate, ek.Public.ToSized(), Vectors.Bytes("tpm2-tools/ak_ecc.pub"), "builder-2"), CancellationToken.None);
+            new EnrollmentRequest(ek.Certificate, ek.Public.ToSized(), TpmVectors.Bytes("tpm2-tools/ak_ecc.pub"), "builder-2"), CancellationToken.None);
 
         Assert.Equal(EnrollmentFailureCode.AkBoundElsewhere, Assert.Single(begin.Failures).Code);
     }

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using Attest.Tpm.Attestation;
 using Attest.Tpm.Keys;
+using Attest.Tpm.Structures;
+using Attest.Tpm.Tests.Swtpm;
 using Attest.Tpm.Verification.Enrollment;
-using Attest.Tpm.Verification.Structures;
-using Attest.Tpm.Verification.Tests.Support;
 
 namespace Attest.Tpm.Verification.Tests.Enrollment;
 
@@ -15,12 +15,12 @@ public sealed class SwtpmActivationTests
     [InlineData(EndorsementKeyKind.EccP256)]
     public async Task Make_ActivatedBySwtpm_RecoversCredential(EndorsementKeyKind kind)
     {
-        await using FreshSwtpm swtpm = await FreshSwtpm.StartAsync();
+        await using SwtpmInstance swtpm = await SwtpmInstance.StartAsync();
         await using TpmDevice tpm = TpmDevice.Open(swtpm.Tcti);
         await tpm.EnsureStartedAsync(CancellationToken.None);
         var attestor = new TpmAttestor(tpm);
         EndorsementKey ek = await attestor.GetEndorsementKeyAsync(kind, null, CancellationToken.None);
-        Keys.AttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0050, CancellationToken.None);
+        LoadedAttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0050, CancellationToken.None);
         TpmPublic ekPublic = TpmPublic.ParseSized(ek.Public.Span);
         Assert.Empty(KeyRequirements.CheckEndorsementKey(ekPublic));
         byte[] credential = RandomNumberGenerator.GetBytes(32);

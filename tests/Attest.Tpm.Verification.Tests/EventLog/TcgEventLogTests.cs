@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using Attest.Tpm.Verification.EventLog;
 using Attest.Tpm.Verification.Quotes;
-using Attest.Tpm.Verification.Structures;
 using Attest.Tpm.Verification.Tests.Support;
 
 namespace Attest.Tpm.Verification.Tests.EventLog;
@@ -11,11 +10,11 @@ public sealed class TcgEventLogTests
     [Fact]
     public void Parse_TypicalBoot_ReadsHeaderAndEvents()
     {
-        byte[] bytes = EventLogWriter.TypicalBoot(0, TpmAlgorithmId.Sha1, TpmAlgorithmId.Sha256).ToArray();
+        byte[] bytes = EventLogWriter.TypicalBoot(0, TpmAlgorithm.Sha1, TpmAlgorithm.Sha256).ToArray();
 
         TcgEventLog log = TcgEventLog.Parse(bytes);
 
-        Assert.Equal([TpmAlgorithmId.Sha1, TpmAlgorithmId.Sha256], log.Banks);
+        Assert.Equal([TpmAlgorithm.Sha1, TpmAlgorithm.Sha256], log.Banks);
         Assert.Equal((2, 0, 0), ((int)log.SpecVersion.Major, (int)log.SpecVersion.Minor, (int)log.SpecVersion.Errata));
         Assert.Equal(14, log.Events.Count);
         TcgEvent first = log.Events[0];
@@ -53,8 +52,8 @@ public sealed class TcgEventLogTests
     [Fact]
     public void Parse_UndeclaredDigestAlgorithm_Throws()
     {
-        var w = new EventLogWriter(TpmAlgorithmId.Sha256);
-        w.Write(4, TcgEventType.EfiAction, [(TpmAlgorithmId.Sha384, new byte[48])], [1], extend: false);
+        var w = new EventLogWriter(TpmAlgorithm.Sha256);
+        w.Write(4, TcgEventType.EfiAction, [(TpmAlgorithm.Sha384, new byte[48])], [1], extend: false);
 
         Assert.Equal("TPMT_HA.hashAlg", Assert.Throws<TcgEventLogFormatException>(() => TcgEventLog.Parse(w.ToArray())).Field);
     }
@@ -106,7 +105,7 @@ public sealed class TcgEventLogTests
 
         EventLogReplay replay = TcgEventLogReplayer.Replay(w.ToArray(), w.Quoted());
 
-        Assert.True(replay.ReplayedPcrs!.TryGet(TpmAlgorithmId.Sha256, 7, out ReadOnlyMemory<byte> pcr7));
+        Assert.True(replay.ReplayedPcrs!.TryGet(TpmAlgorithm.Sha256, 7, out ReadOnlyMemory<byte> pcr7));
         Assert.Equal(expected, pcr7.ToArray());
         Assert.True(replay.IsValid);
     }
@@ -122,7 +121,7 @@ public sealed class TcgEventLogTests
         EventLogReplay replay = TcgEventLogReplayer.Replay(w.ToArray(), w.Quoted());
 
         Assert.True(replay.IsValid, replay.ToString());
-        Assert.True(replay.ReplayedPcrs!.TryGet(TpmAlgorithmId.Sha256, 0, out ReadOnlyMemory<byte> pcr0));
+        Assert.True(replay.ReplayedPcrs!.TryGet(TpmAlgorithm.Sha256, 0, out ReadOnlyMemory<byte> pcr0));
         Assert.Equal(expected, pcr0.ToArray());
         Assert.Equal(TcgEventType.NoAction, replay.Events[0].Event.EventType);
         Assert.Equal(TcgEventTrust.Untrusted, replay.Events[0].Trust);
@@ -228,8 +227,8 @@ public sealed class TcgEventLogTests
     [Fact]
     public void Replay_EventMissingSha256Digest_MissingBankDigest()
     {
-        var w = new EventLogWriter(TpmAlgorithmId.Sha1, TpmAlgorithmId.Sha256);
-        w.Write(4, TcgEventType.EfiAction, [(TpmAlgorithmId.Sha1, SHA1.HashData([1]))], [1], extend: true);
+        var w = new EventLogWriter(TpmAlgorithm.Sha1, TpmAlgorithm.Sha256);
+        w.Write(4, TcgEventType.EfiAction, [(TpmAlgorithm.Sha1, SHA1.HashData([1]))], [1], extend: true);
 
         EventLogReplay replay = TcgEventLogReplayer.Replay(w.ToArray(), w.Quoted());
 
@@ -239,7 +238,7 @@ public sealed class TcgEventLogTests
     [Fact]
     public void Replay_OnlySha1Log_NoCommonBank()
     {
-        var w = EventLogWriter.TypicalBoot(0, TpmAlgorithmId.Sha1);
+        var w = EventLogWriter.TypicalBoot(0, TpmAlgorithm.Sha1);
         PcrValueSet quoted = EventLogWriter.TypicalBoot().Quoted();
 
         EventLogReplay replay = TcgEventLogReplayer.Replay(w.ToArray(), quoted);

@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
+using Attest.Tpm.Structures;
+using Attest.Tpm.Tests.Support;
 using Attest.Tpm.Verification.EventLog;
 using Attest.Tpm.Verification.Evidence;
 using Attest.Tpm.Verification.Policy;
 using Attest.Tpm.Verification.Quotes;
-using Attest.Tpm.Verification.Structures;
 using Attest.Tpm.Verification.Tests.Support;
 
 namespace Attest.Tpm.Verification.Tests.Evidence;
@@ -12,18 +13,18 @@ namespace Attest.Tpm.Verification.Tests.Evidence;
 public sealed class TpmEvidenceTests
 {
     private static TpmEvidence Tpm2ToolsEvidence(bool withPublic = true) => new(
-        Vectors.Bytes("tpm2-tools/quote_ecc.msg"), Vectors.Bytes("tpm2-tools/quote_ecc.sig"),
-        PcrValueSet.FromConcatenated(TpmAlgorithmId.Sha256, 0, Vectors.Bytes("tpm2-tools/pcrs_sha256_0-7.bin")),
-        Vectors.Bytes("tpm2-tools/ak_ecc.name"), withPublic ? Vectors.Bytes("tpm2-tools/ak_ecc.pub") : default);
+        TpmVectors.Bytes("tpm2-tools/quote_ecc.msg"), TpmVectors.Bytes("tpm2-tools/quote_ecc.sig"),
+        PcrValueSet.FromConcatenated(TpmAlgorithm.Sha256, 0, TpmVectors.Bytes("tpm2-tools/pcrs_sha256_0-7.bin")),
+        TpmVectors.Bytes("tpm2-tools/ak_ecc.name"), withPublic ? TpmVectors.Bytes("tpm2-tools/ak_ecc.pub") : default);
 
     private static AttestationKey Tpm2ToolsAk() =>
-        AttestationKey.Create(TpmPublic.ParseSized(Vectors.Bytes("tpm2-tools/ak_ecc.pub")), Vectors.Bytes("ek/ek_rsa.name"));
+        AttestationKey.Create(TpmPublic.ParseSized(TpmVectors.Bytes("tpm2-tools/ak_ecc.pub")), TpmVectors.Bytes("ek/ek_rsa.name"));
 
     [Fact]
     public void ToJson_ThenParse_RoundTrips()
     {
         EventLogWriter log = EventLogWriter.TypicalBoot();
-        var evidence = new TpmEvidence([1, 2], [3], log.Quoted(), [0, 0x0B, 1], Vectors.Bytes("tpm2-tools/ak_ecc.pub"), log.ToArray());
+        var evidence = new TpmEvidence([1, 2], [3], log.Quoted(), [0, 0x0B, 1], TpmVectors.Bytes("tpm2-tools/ak_ecc.pub"), log.ToArray());
 
         TpmEvidence parsed = TpmEvidence.Parse(evidence.ToJson());
 
@@ -39,8 +40,8 @@ public sealed class TpmEvidenceTests
         string json = $$"""
             {
               "version": 1,
-              "attest": "{{Convert.ToBase64String(Vectors.Bytes("tpm2-tools/quote_ecc.msg"))}}",
-              "signature": "{{Convert.ToBase64String(Vectors.Bytes("tpm2-tools/quote_ecc.sig"))}}",
+              "attest": "{{Convert.ToBase64String(TpmVectors.Bytes("tpm2-tools/quote_ecc.msg"))}}",
+              "signature": "{{Convert.ToBase64String(TpmVectors.Bytes("tpm2-tools/quote_ecc.sig"))}}",
               "pcrs": { "sha256": { "0": "{{new string('0', 64)}}", "7": "{{new string('1', 64)}}" } },
               "akName": "000b1152410d65e14f314a4d3249d6517f35a76b783b2ffbfb207a59f8a41bab7ee5",
               "eventLogSha256": "{{new string('2', 64)}}"
@@ -84,7 +85,7 @@ public sealed class TpmEvidenceTests
     {
         using AttestationKey ak = Tpm2ToolsAk();
 
-        TpmEvidenceVerdict verdict = TpmEvidenceVerifier.Verify(TpmEvidence.Parse(Tpm2ToolsEvidence().ToJson()), ak, Vectors.Nonce);
+        TpmEvidenceVerdict verdict = TpmEvidenceVerifier.Verify(TpmEvidence.Parse(Tpm2ToolsEvidence().ToJson()), ak, TpmVectors.Nonce);
 
         Assert.True(verdict.IsValid, verdict.ToString());
         Assert.Null(verdict.EventLog);
@@ -95,9 +96,9 @@ public sealed class TpmEvidenceTests
     {
         using AttestationKey ak = Tpm2ToolsAk();
         TpmEvidence e = Tpm2ToolsEvidence();
-        var renamed = new TpmEvidence(e.Attest.Span, e.Signature.Span, e.Pcrs, Vectors.Bytes("tpm2-tools/ak_rsa.name"), Vectors.Bytes("tpm2-tools/ak_rsa.pub"));
+        var renamed = new TpmEvidence(e.Attest.Span, e.Signature.Span, e.Pcrs, TpmVectors.Bytes("tpm2-tools/ak_rsa.name"), TpmVectors.Bytes("tpm2-tools/ak_rsa.pub"));
 
-        TpmEvidenceVerdict verdict = TpmEvidenceVerifier.Verify(renamed, ak, Vectors.Nonce);
+        TpmEvidenceVerdict verdict = TpmEvidenceVerifier.Verify(renamed, ak, TpmVectors.Nonce);
 
         Assert.Equal(2, verdict.EvidenceFailures.Count);
         Assert.True(verdict.Quote.IsValid);
@@ -111,8 +112,8 @@ public sealed class TpmEvidenceTests
         using var q = new SoftwareTpm.Quote(pcrs: log.Quoted());
         var evidence = new TpmEvidence(q.Attest, q.Signature, q.Pcrs, q.Ak.Name.Span, q.Public.ToSized(), log.ToArray());
         var policy = new GoldenValuesPolicy([new BuildMachineConfiguration("builder", null,
-            [new PcrEntry(TpmAlgorithmId.Sha256, 7, log.Pcr(TpmAlgorithmId.Sha256, 7))],
-            [new RequiredEvent(4, TpmAlgorithmId.Sha256, TcgEventType.EfiBootServicesApplication, SHA256.HashData("systemd-boot PE image"u8))])]);
+            [new PcrValue(TpmAlgorithm.Sha256, 7, log.Pcr(TpmAlgorithm.Sha256, 7))],
+            [new RequiredEvent(4, TpmAlgorithm.Sha256, TcgEventType.EfiBootServicesApplication, SHA256.HashData("systemd-boot PE image"u8))])]);
 
         TpmEvidenceVerdict verdict = TpmEvidenceVerifier.Verify(TpmEvidence.Parse(evidence.ToJson()), q.Ak, q.Nonce, null, policy);
 
@@ -131,7 +132,7 @@ public sealed class TpmEvidenceTests
         bytes[app.Offset + 14] ^= 0xFF;
         var evidence = new TpmEvidence(q.Attest, q.Signature, q.Pcrs, q.Ak.Name.Span, default, bytes);
         var policy = new GoldenValuesPolicy([new BuildMachineConfiguration("builder", null, [],
-            [new RequiredEvent(4, TpmAlgorithmId.Sha256, null, SHA256.HashData("systemd-boot PE image"u8))])]);
+            [new RequiredEvent(4, TpmAlgorithm.Sha256, null, SHA256.HashData("systemd-boot PE image"u8))])]);
 
         TpmEvidenceVerdict verdict = TpmEvidenceVerifier.Verify(evidence, q.Ak, q.Nonce, null, policy);
 

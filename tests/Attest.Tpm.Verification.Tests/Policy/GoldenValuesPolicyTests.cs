@@ -3,7 +3,6 @@ using System.Text;
 using Attest.Tpm.Verification.EventLog;
 using Attest.Tpm.Verification.Policy;
 using Attest.Tpm.Verification.Quotes;
-using Attest.Tpm.Verification.Structures;
 using Attest.Tpm.Verification.Tests.Support;
 
 namespace Attest.Tpm.Verification.Tests.Policy;
@@ -19,7 +18,7 @@ public sealed class GoldenValuesPolicyTests
             {
               "name": "nixos-builder-a",
               "description": "x86_64 builder, systemd-boot, Secure Boot on",
-              "pcrs": { "sha256": { "0": "{{Convert.ToHexStringLower(w.Pcr(TpmAlgorithmId.Sha256, 0))}}", "7": "{{(pcr7Override.Length > 0 ? pcr7Override : Convert.ToHexStringLower(w.Pcr(TpmAlgorithmId.Sha256, 7)))}}" } },
+              "pcrs": { "sha256": { "0": "{{Convert.ToHexStringLower(w.Pcr(TpmAlgorithm.Sha256, 0))}}", "7": "{{(pcr7Override.Length > 0 ? pcr7Override : Convert.ToHexStringLower(w.Pcr(TpmAlgorithm.Sha256, 7)))}}" } },
               "events": [ { "pcr": 4, "bank": "sha256", "type": "EV_EFI_BOOT_SERVICES_APPLICATION", "digest": "{{BootAppDigest}}" } ]
             },
             {

@@ -1,14 +1,13 @@
+using Attest.Tpm.Tests.Support;
 using Attest.Tpm.Verification.Enrollment;
 using Attest.Tpm.Verification.Quotes;
-using Attest.Tpm.Verification.Structures;
-using Attest.Tpm.Verification.Tests.Support;
 
 namespace Attest.Tpm.Verification.Tests.Quotes;
 
 public sealed class AttestationKeyCacheTests
 {
     private static AkBinding Binding(string kind) => new(
-        Vectors.Bytes($"tpm2-tools/ak_{kind}.name"), Vectors.Bytes($"tpm2-tools/ak_{kind}.pub"), Vectors.Bytes("ek/ek_rsa.name"), "fp", "builder", DateTimeOffset.UnixEpoch);
+        TpmVectors.Bytes($"tpm2-tools/ak_{kind}.name"), TpmVectors.Bytes($"tpm2-tools/ak_{kind}.pub"), TpmVectors.Bytes("ek/ek_rsa.name"), "fp", "builder", DateTimeOffset.UnixEpoch);
 
     [Fact]
     public void GetOrCreate_SameAkTwice_ReturnsSameImportedKeyThatVerifiesQuote()
@@ -19,15 +18,15 @@ public sealed class AttestationKeyCacheTests
         AttestationKey second = cache.GetOrCreate(Binding("ecc"));
 
         Assert.Same(first, second);
-        Assert.True(QuoteVerifier.Verify(Vectors.Bytes("tpm2-tools/quote_ecc.msg"), Vectors.Bytes("tpm2-tools/quote_ecc.sig"), first, Vectors.Nonce,
-            PcrValueSet.FromConcatenated(TpmAlgorithmId.Sha256, 0, Vectors.Bytes("tpm2-tools/pcrs_sha256_0-7.bin"))).IsValid);
+        Assert.True(QuoteVerifier.Verify(TpmVectors.Bytes("tpm2-tools/quote_ecc.msg"), TpmVectors.Bytes("tpm2-tools/quote_ecc.sig"), first, TpmVectors.Nonce,
+            PcrValueSet.FromConcatenated(TpmAlgorithm.Sha256, 0, TpmVectors.Bytes("tpm2-tools/pcrs_sha256_0-7.bin"))).IsValid);
     }
 
     [Fact]
     public void GetOrCreate_BindingNameDisagreesWithPublic_Throws()
     {
         using var cache = new AttestationKeyCache();
-        AkBinding wrong = Binding("ecc") with { AkName = Vectors.Bytes("tpm2-tools/ak_rsa.name") };
+        AkBinding wrong = Binding("ecc") with { AkName = TpmVectors.Bytes("tpm2-tools/ak_rsa.name") };
 
         Assert.Throws<ArgumentException>(() => cache.GetOrCreate(wrong));
         Assert.Equal(0, cache.Count);
@@ -42,6 +41,6 @@ public sealed class AttestationKeyCacheTests
         cache.GetOrCreate(Binding("rsa"));
 
         Assert.Equal(1, cache.Count);
-        Assert.True(cache.Remove(Vectors.Bytes("tpm2-tools/ak_rsa.name")));
+        Assert.True(cache.Remove(TpmVectors.Bytes("tpm2-tools/ak_rsa.name")));
     }
 }

@@ -1,6 +1,6 @@
+using Attest.Tpm.Structures;
+using Attest.Tpm.Tests.Support;
 using Attest.Tpm.Verification.Quotes;
-using Attest.Tpm.Verification.Structures;
-using Attest.Tpm.Verification.Tests.Support;
 
 namespace Attest.Tpm.Verification.Tests.Quotes;
 
@@ -11,15 +11,15 @@ namespace Attest.Tpm.Verification.Tests.Quotes;
 /// </summary>
 public sealed class OwnerHierarchyQuoteTests
 {
-    private static PcrValueSet Pcrs => PcrValueSet.FromConcatenated(TpmAlgorithmId.Sha256, 0, Vectors.Bytes("wire/quote2.pcrs_sha256_0-7.bin"));
+    private static PcrValueSet Pcrs => PcrValueSet.FromConcatenated(TpmAlgorithm.Sha256, 0, WireVectors.Bin("quote2.pcrs_sha256_0-7.bin"));
 
     [Fact]
     public void Verify_OwnerHierarchyAk_OnlyQualifiedSignerMismatch()
     {
-        TpmPublic pub = TpmPublic.Parse(Vectors.Bytes("wire/ak_rsa_primary.tpmt_public.bin"));
+        TpmPublic pub = TpmPublic.Parse(WireVectors.Bin("ak_rsa_primary.tpmt_public.bin"));
         using var ak = AttestationKey.Create(pub);
 
-        QuoteVerdict verdict = QuoteVerifier.Verify(Vectors.Bytes("wire/quote2.attest.bin"), Vectors.Bytes("wire/quote2.tpmt_signature.bin"), ak, Vectors.Bytes("wire/quote2.nonce.bin"), Pcrs);
+        QuoteVerdict verdict = QuoteVerifier.Verify(WireVectors.Bin("quote2.attest.bin"), WireVectors.Bin("quote2.tpmt_signature.bin"), ak, WireVectors.Bin("quote2.nonce.bin"), Pcrs);
 
         Assert.Equal(QuoteFailureCode.QualifiedSignerMismatch, Assert.Single(verdict.Failures).Code);
     }
@@ -27,11 +27,11 @@ public sealed class OwnerHierarchyQuoteTests
     [Fact]
     public void Verify_OwnerQualifiedNameExplicitlyAccepted_Valid()
     {
-        TpmPublic pub = TpmPublic.Parse(Vectors.Bytes("wire/ak_rsa_primary.tpmt_public.bin"));
-        byte[] ownerQualified = TpmName.Qualify(TpmName.OfHandle(TpmName.OwnerHierarchy), pub.ComputeName());
+        TpmPublic pub = TpmPublic.Parse(WireVectors.Bin("ak_rsa_primary.tpmt_public.bin"));
+        byte[] ownerQualified = TpmName.Qualify(TpmName.OfHandle(TpmHandles.Owner), pub.ComputeName());
         using var ak = AttestationKey.Create(pub, default, [ownerQualified]);
 
-        QuoteVerdict verdict = QuoteVerifier.Verify(Vectors.Bytes("wire/quote2.attest.bin"), Vectors.Bytes("wire/quote2.tpmt_signature.bin"), ak, Vectors.Bytes("wire/quote2.nonce.bin"), Pcrs);
+        QuoteVerdict verdict = QuoteVerifier.Verify(WireVectors.Bin("quote2.attest.bin"), WireVectors.Bin("quote2.tpmt_signature.bin"), ak, WireVectors.Bin("quote2.nonce.bin"), Pcrs);
 
         Assert.True(verdict.IsValid, verdict.ToString());
     }
@@ -39,9 +39,9 @@ public sealed class OwnerHierarchyQuoteTests
     [Fact]
     public void CreateRsa_WirePrimaryAk_EqualsPem()
     {
-        TpmPublic pub = TpmPublic.Parse(Vectors.Bytes("wire/ak_rsa_primary.tpmt_public.bin"));
+        TpmPublic pub = TpmPublic.Parse(WireVectors.Bin("ak_rsa_primary.tpmt_public.bin"));
         using var pem = System.Security.Cryptography.RSA.Create();
-        pem.ImportFromPem(Vectors.Text("wire/ak_rsa_primary.pem"));
+        pem.ImportFromPem(WireVectors.Text("ak_rsa_primary.pem"));
 
         Assert.True(pub.PublicKeyEquals(pem));
     }

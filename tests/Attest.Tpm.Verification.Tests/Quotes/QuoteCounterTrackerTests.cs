@@ -1,5 +1,5 @@
+using Attest.Tpm.Structures;
 using Attest.Tpm.Verification.Quotes;
-using Attest.Tpm.Verification.Structures;
 
 namespace Attest.Tpm.Verification.Tests.Quotes;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
+using Attest.Tpm.Structures;
+using Attest.Tpm.Tests.Support;
 using Attest.Tpm.Verification.Quotes;
-using Attest.Tpm.Verification.Structures;
 using Attest.Tpm.Verification.Tests.Support;
 
 namespace Attest.Tpm.Verification.Tests.Quotes;
@@ -9,10 +10,10 @@ public sealed class QuoteVerifierTests
 {
     private static (AttestationKey Ak, byte[] Msg, byte[] Sig, PcrValueSet Pcrs) Tpm2Tools(string kind)
     {
-        TpmPublic pub = TpmPublic.ParseSized(Vectors.Bytes($"tpm2-tools/ak_{kind}.pub"));
-        var ak = AttestationKey.Create(pub, Vectors.Bytes("ek/ek_rsa.name"));
-        return (ak, Vectors.Bytes($"tpm2-tools/quote_{kind}.msg"), Vectors.Bytes($"tpm2-tools/quote_{kind}.sig"),
-            PcrValueSet.FromConcatenated(TpmAlgorithmId.Sha256, 0, Vectors.Bytes("tpm2-tools/pcrs_sha256_0-7.bin")));
+        TpmPublic pub = TpmPublic.ParseSized(TpmVectors.Bytes($"tpm2-tools/ak_{kind}.pub"));
+        var ak = AttestationKey.Create(pub, TpmVectors.Bytes("ek/ek_rsa.name"));
+        return (ak, TpmVectors.Bytes($"tpm2-tools/quote_{kind}.msg"), TpmVectors.Bytes($"tpm2-tools/quote_{kind}.sig"),
+            PcrValueSet.FromConcatenated(TpmAlgorithm.Sha256, 0, TpmVectors.Bytes("tpm2-tools/pcrs_sha256_0-7.bin")));
     }
 
     [Theory]
@@ -23,7 +24,7 @@ public sealed class QuoteVerifierTests
         (AttestationKey ak, byte[] msg, byte[] sig, PcrValueSet pcrs) = Tpm2Tools(kind);
         using (ak)
         {
-            QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, ak, Vectors.Nonce, pcrs);
+            QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, ak, TpmVectors.Nonce, pcrs);
 
             Assert.True(verdict.IsValid, verdict.ToString());
             Assert.Equal(8, verdict.QuotedPcrs!.Count);
@@ -39,7 +40,7 @@ public sealed class QuoteVerifierTests
         (AttestationKey ak, byte[] msg, byte[] sig, PcrValueSet pcrs) = Tpm2Tools(kind);
         using (ak)
         {
-            byte[] nonce = Vectors.Nonce;
+            byte[] nonce = TpmVectors.Nonce;
             nonce[0] ^= 1;
 
             QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, ak, nonce, pcrs);
@@ -59,7 +60,7 @@ public sealed class QuoteVerifierTests
         {
             msg[^1] ^= 1; // inside pcrDigest: the structure still parses
 
-            QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, ak, Vectors.Nonce, pcrs);
+            QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, ak, TpmVectors.Nonce, pcrs);
 
             Assert.True(verdict.Has(QuoteFailureCode.SignatureInvalid));
             Assert.True(verdict.Has(QuoteFailureCode.PcrDigestMismatch));
@@ -76,7 +77,7 @@ public sealed class QuoteVerifierTests
         {
             sig[^3] ^= 0x40;
 
-            QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, ak, Vectors.Nonce, pcrs);
+            QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, ak, TpmVectors.Nonce, pcrs);
 
             Assert.Equal(QuoteFailureCode.SignatureInvalid, Assert.Single(verdict.Failures).Code);
         }
@@ -88,10 +89,10 @@ public sealed class QuoteVerifierTests
         (AttestationKey ak, byte[] msg, byte[] sig, _) = Tpm2Tools("ecc");
         using (ak)
         {
-            byte[] raw = Vectors.Bytes("tpm2-tools/pcrs_sha256_0-7.bin");
+            byte[] raw = TpmVectors.Bytes("tpm2-tools/pcrs_sha256_0-7.bin");
             raw[7 * 32] ^= 1;
 
-            QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, ak, Vectors.Nonce, PcrValueSet.FromConcatenated(TpmAlgorithmId.Sha256, 0, raw));
+            QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, ak, TpmVectors.Nonce, PcrValueSet.FromConcatenated(TpmAlgorithm.Sha256, 0, raw));
 
             Assert.Equal(QuoteFailureCode.PcrDigestMismatch, Assert.Single(verdict.Failures).Code);
         }
@@ -105,7 +106,7 @@ public sealed class QuoteVerifierTests
         using (rsa)
         using (ecc)
         {
-            QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, rsa, Vectors.Nonce, pcrs);
+            QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, rsa, TpmVectors.Nonce, pcrs);
 
             Assert.True(verdict.Has(QuoteFailureCode.UnsupportedSignatureScheme));
             Assert.True(verdict.Has(QuoteFailureCode.QualifiedSignerMismatch));
@@ -119,7 +120,7 @@ public sealed class QuoteVerifierTests
         (AttestationKey ak, byte[] msg, byte[] sig, PcrValueSet pcrs) = Tpm2Tools("ecc");
         using (ak)
         {
-            QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, q.Ak, Vectors.Nonce, pcrs);
+            QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, q.Ak, TpmVectors.Nonce, pcrs);
 
             Assert.True(verdict.Has(QuoteFailureCode.SignatureInvalid));
             Assert.True(verdict.Has(QuoteFailureCode.QualifiedSignerMismatch));
@@ -129,11 +130,11 @@ public sealed class QuoteVerifierTests
     [Fact]
     public void Verify_AkKnownWithoutEkName_QualifiedSignerMismatch()
     {
-        TpmPublic pub = TpmPublic.ParseSized(Vectors.Bytes("tpm2-tools/ak_ecc.pub"));
+        TpmPublic pub = TpmPublic.ParseSized(TpmVectors.Bytes("tpm2-tools/ak_ecc.pub"));
         using var ak = AttestationKey.Create(pub);
         (_, byte[] msg, byte[] sig, PcrValueSet pcrs) = Tpm2Tools("ecc");
 
-        QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, ak, Vectors.Nonce, pcrs);
+        QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, ak, TpmVectors.Nonce, pcrs);
 
         Assert.Equal(QuoteFailureCode.QualifiedSignerMismatch, Assert.Single(verdict.Failures).Code);
     }
@@ -144,10 +145,10 @@ public sealed class QuoteVerifierTests
         (AttestationKey ak, byte[] msg, byte[] sig, _) = Tpm2Tools("ecc");
         using (ak)
         {
-            byte[] raw = Vectors.Bytes("tpm2-tools/pcrs_sha256_0-7.bin");
-            PcrValueSet shifted = PcrValueSet.FromConcatenated(TpmAlgorithmId.Sha256, 1, raw);
+            byte[] raw = TpmVectors.Bytes("tpm2-tools/pcrs_sha256_0-7.bin");
+            PcrValueSet shifted = PcrValueSet.FromConcatenated(TpmAlgorithm.Sha256, 1, raw);
 
-            QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, ak, Vectors.Nonce, shifted);
+            QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, ak, TpmVectors.Nonce, shifted);
 
             Assert.True(verdict.Has(QuoteFailureCode.PcrValueMissing));
             Assert.True(verdict.Has(QuoteFailureCode.PcrValueNotQuoted));
@@ -160,9 +161,9 @@ public sealed class QuoteVerifierTests
         (AttestationKey ak, byte[] msg, byte[] sig, PcrValueSet pcrs) = Tpm2Tools("ecc");
         using (ak)
         {
-            var policy = new QuotePolicy { RequiredPcrs = new PcrSelectionList([new PcrBankMask(TpmAlgorithmId.Sha256, 0x8FF)]) };
+            var policy = new QuotePolicy { RequiredPcrs = new PcrSelection([new PcrBankSelection(TpmAlgorithm.Sha256, 0x8FF)]) };
 
-            QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, ak, Vectors.Nonce, pcrs, policy);
+            QuoteVerdict verdict = QuoteVerifier.Verify(msg, sig, ak, TpmVectors.Nonce, pcrs, policy);
 
             QuoteFailure failure = Assert.Single(verdict.Failures);
             Assert.Equal(QuoteFailureCode.RequiredPcrNotQuoted, failure.Code);
@@ -195,7 +196,7 @@ public sealed class QuoteVerifierTests
         using var q = new SoftwareTpm.Quote();
         byte[] order = Convert.FromHexString("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551");
         TpmSignature sig = TpmSignature.Parse(q.Signature);
-        byte[] forged = TpmSignature.EncodeEcdsa(TpmAlgorithmId.Sha256, sig.EcdsaR.Span, order);
+        byte[] forged = TpmSignature.EncodeEcdsa(TpmAlgorithm.Sha256, sig.SignatureR.Span, order);
 
         QuoteVerdict verdict = QuoteVerifier.Verify(q.Attest, forged, q.Ak, q.Nonce, q.Pcrs);
 
@@ -233,9 +234,9 @@ public sealed class QuoteVerifierTests
         using (ak)
         {
             TpmSignature parsed = TpmSignature.Parse(sig);
-            byte[] shorter = TpmSignature.EncodeRsaSsa(TpmAlgorithmId.Sha256, parsed.RsaSignature.Span[1..]);
+            byte[] shorter = TpmSignature.EncodeRsaSsa(TpmAlgorithm.Sha256, parsed.RsaSignature.Span[1..]);
 
-            QuoteVerdict verdict = QuoteVerifier.Verify(msg, shorter, ak, Vectors.Nonce, pcrs);
+            QuoteVerdict verdict = QuoteVerifier.Verify(msg, shorter, ak, TpmVectors.Nonce, pcrs);
 
             Assert.Equal(QuoteFailureCode.SignatureInvalid, Assert.Single(verdict.Failures).Code);
         }

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Attest.Tpm.Structures;
 using Attest.Tpm.Verification.EventLog;
 using Attest.Tpm.Verification.Quotes;
-using Attest.Tpm.Verification.Structures;
 
 namespace Attest.Tpm.Verification.Tests.Support;
 
@@ -13,13 +13,13 @@ namespace Attest.Tpm.Verification.Tests.Support;
 internal sealed class EventLogWriter
 {
     private readonly MemoryStream _log = new();
-    private readonly ushort[] _banks;
-    private readonly Dictionary<(ushort, int), byte[]> _pcrs = [];
+    private readonly TpmAlgorithm[] _banks;
+    private readonly Dictionary<(TpmAlgorithm, int), byte[]> _pcrs = [];
     private byte _locality;
 
-    public EventLogWriter(params ushort[] banks)
+    public EventLogWriter(params TpmAlgorithm[] banks)
     {
-        _banks = banks.Length == 0 ? [TpmAlgorithmId.Sha256] : banks;
+        _banks = banks.Length == 0 ? [TpmAlgorithm.Sha256] : banks;
         WriteHeader();
     }
 
@@ -37,29 +37,29 @@ internal sealed class EventLogWriter
     /// <summary>An event whose digests are of something else (as for EV_EFI_BOOT_SERVICES_APPLICATION: the PE image).</summary>
     public EventLogWriter EventOfContent(int pcr, uint type, byte[] data, byte[] measuredContent)
     {
-        var digests = _banks.Select(b => (b, TpmHashAlgorithms.Hash(b, measuredContent))).ToArray();
+        var digests = _banks.Select(b => (b, TpmHash.Hash(b, measuredContent))).ToArray();
         return Write(pcr, type, digests, data, extend: true);
     }
 
     public EventLogWriter Raw(int pcr, uint type, byte[] data, bool extend)
     {
-        var digests = _banks.Select(b => (b, extend ? TpmHashAlgorithms.Hash(b, data) : new byte[TpmHashAlgorithms.DigestSize(b)])).ToArray();
+        var digests = _banks.Select(b => (b, extend ? TpmHash.Hash(b, data) : new byte[TpmHash.DigestSize(b)])).ToArray();
         return Write(pcr, type, digests, data, extend);
     }
 
-    public EventLogWriter Write(int pcr, uint type, (ushort Bank, byte[] Digest)[] digests, byte[] data, bool extend)
+    public EventLogWriter Write(int pcr, uint type, (TpmAlgorithm Bank, byte[] Digest)[] digests, byte[] data, bool extend)
     {
         U32((uint)pcr);
         U32(type);
         U32((uint)digests.Length);
-        foreach ((ushort bank, byte[] digest) in digests)
+        foreach ((TpmAlgorithm bank, byte[] digest) in digests)
         {
-            U16(bank);
+            U16((ushort)bank);
             _log.Write(digest);
             if (extend)
             {
                 byte[] value = Pcr(bank, pcr);
-                _pcrs[(bank, pcr)] = TpmHashAlgorithms.Hash(bank, [.. value, .. digest]);
+                _pcrs[(bank, pcr)] = TpmHash.Hash(bank, [.. value, .. digest]);
             }
         }
 
@@ -68,14 +68,14 @@ internal sealed class EventLogWriter
         return this;
     }
 
-    public byte[] Pcr(ushort bank, int index)
+    public byte[] Pcr(TpmAlgorithm bank, int index)
     {
         if (_pcrs.TryGetValue((bank, index), out byte[]? v))
         {
             return v;
         }
 
-        var initial = new byte[TpmHashAlgorithms.DigestSize(bank)];
+        var initial = new byte[TpmHash.DigestSize(bank)];
         if (index == 0)
         {
             initial[^1] = _locality;
@@ -85,11 +85,11 @@ internal sealed class EventLogWriter
     }
 
     /// <summary>The PCR values 0..7 (and any other extended) of <paramref name="bank"/> a quote would carry.</summary>
-    public PcrValueSet Quoted(ushort bank = TpmAlgorithmId.Sha256, uint mask = 0xFF) =>
-        new(Enumerable.Range(0, 32).Where(i => (mask & (1u << i)) != 0).Select(i => new PcrEntry(bank, i, Pcr(bank, i))));
+    public PcrValueSet Quoted(TpmAlgorithm bank = TpmAlgorithm.Sha256, uint mask = 0xFF) =>
+        new(Enumerable.Range(0, 32).Where(i => (mask & (1u << i)) != 0).Select(i => new PcrValue(bank, i, Pcr(bank, i))));
 
     /// <summary>A typical firmware boot: CRTM version, firmware blob, Secure Boot variables, boot application, separators.</summary>
-    public static EventLogWriter TypicalBoot(byte locality = 0, params ushort[] banks)
+    public static EventLogWriter TypicalBoot(byte locality = 0, params TpmAlgorithm[] banks)
     {
         var w = new EventLogWriter(banks);
         if (locality != 0)
@@ -122,11 +122,11 @@ internal sealed class EventLogWriter
         BinaryPrimitives.WriteUInt32LittleEndian(b4, (uint)_banks.Length);
         spec.Write(b4);
         Span<byte> b2 = stackalloc byte[2];
-        foreach (ushort bank in _banks)
+        foreach (TpmAlgorithm bank in _banks)
         {
-            BinaryPrimitives.WriteUInt16LittleEndian(b2, bank);
+            BinaryPrimitives.WriteUInt16LittleEndian(b2, (ushort)bank);
             spec.Write(b2);
-            BinaryPrimitives.WriteUInt16LittleEndian(b2, (ushort)TpmHashAlgorithms.DigestSize(bank));
+            BinaryPrimitives.WriteUInt16LittleEndian(b2, (ushort)TpmHash.DigestSize(bank));
             spec.Write(b2);
         }
 

@@ -1,9 +1,10 @@
 using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Attest.Tpm.Keys;
 using Attest.Tpm.Marshalling;
+using Attest.Tpm.Structures;
 using Attest.Tpm.Verification.Enrollment;
-using Attest.Tpm.Verification.Structures;
 using Org.BouncyCastle.Crypto.Digests;
 using Org.BouncyCastle.Crypto.Encodings;
 using Org.BouncyCastle.Crypto.Engines;
@@ -21,7 +22,7 @@ internal sealed class SoftwareEk : IDisposable
     public SoftwareEk()
     {
         Key = RSA.Create(2048);
-        Public = TpmPublic.Parse(SoftwareTpm.RsaPublic(Key, attributes: 0x000300B2, scheme: TpmAlgorithmId.Null, symmetric: TpmAlgorithmId.Aes));
+        Public = TpmPublic.Parse(SoftwareTpm.RsaPublic(Key, TpmTemplates.EkAttributes, TpmAlgorithm.Null, SoftwareTpm.Aes128Cfb));
         CaKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=Test TPM Vendor Root", CaKey, HashAlgorithmName.SHA256);
         caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
@@ -76,7 +77,7 @@ internal sealed class SoftwareEk : IDisposable
         byte[] integrity = inner.ReadSized("integrityHMAC", 64).ToArray();
         byte[] encIdentity = inner.RemainingSpan.ToArray();
 
-        byte[] hmacKey = TpmKdf.KdfA(TpmAlgorithmId.Sha256, seed, "INTEGRITY"u8, default, default, 256);
+        byte[] hmacKey = TpmKdf.KdfA(TpmAlgorithm.Sha256, seed, "INTEGRITY"u8, default, default, 256);
         byte[] mac = [.. encIdentity, .. objectName];
         byte[] expected = HMACSHA256.HashData(hmacKey, mac);
         if (!CryptographicOperations.FixedTimeEquals(expected, integrity))
@@ -84,7 +85,7 @@ internal sealed class SoftwareEk : IDisposable
             throw new CryptographicException("TPM_RC_INTEGRITY");
         }
 
-        byte[] symKey = TpmKdf.KdfA(TpmAlgorithmId.Sha256, seed, "STORAGE"u8, objectName, default, 128);
+        byte[] symKey = TpmKdf.KdfA(TpmAlgorithm.Sha256, seed, "STORAGE"u8, objectName, default, 128);
         byte[] plain = CredentialMaker.AesCfbDecrypt(symKey, encIdentity);
         var c = new TpmReader(plain);
         byte[] credential = c.ReadSized("credential", 64).ToArray();

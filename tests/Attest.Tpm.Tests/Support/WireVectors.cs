@@ -1,7 +1,7 @@
-namespace Attest.Tpm.Tests;
+namespace Attest.Tpm.Tests.Support;
 
-/// <summary>The swtpm wire transcripts in Vectors/tpm-wire (see its README).</summary>
-internal static class WireVectors
+/// <summary>The swtpm wire transcripts in Vectors/tpm-wire (see Vectors/tpm/README.md).</summary>
+public static class WireVectors
 {
     public static string Directory => Path.Combine(AppContext.BaseDirectory, "Vectors", "tpm-wire");
 
@@ -12,6 +12,8 @@ internal static class WireVectors
     public static byte[] Response(string step) => Hex(step + ".rsp.hex");
 
     public static byte[] Bin(string name) => File.ReadAllBytes(Path.Combine(Directory, name));
+
+    public static string Text(string name) => File.ReadAllText(Path.Combine(Directory, name));
 
     public static IEnumerable<string> AllResponses() =>
         System.IO.Directory.EnumerateFiles(Directory, "*.rsp.hex").Select(f => Path.GetFileName(f)[..^".rsp.hex".Length]).Order();

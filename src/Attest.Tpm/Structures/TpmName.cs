@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Attest.Tpm.Verification.Structures;
+namespace Attest.Tpm.Structures;
 
 /// <summary>
 /// Names and qualified names (TPM 2.0 Part 1 §16). An object's Name is nameAlg || H(TPMT_PUBLIC); its Qualified
@@ -9,32 +9,27 @@ namespace Attest.Tpm.Verification.Structures;
 /// </summary>
 public static class TpmName
 {
-    /// <summary>TPM_RH_OWNER.</summary>
-    public const uint OwnerHierarchy = 0x40000001;
-
-    /// <summary>TPM_RH_ENDORSEMENT.</summary>
-    public const uint EndorsementHierarchy = 0x4000000B;
-
-    /// <summary>TPM_RH_PLATFORM.</summary>
-    public const uint PlatformHierarchy = 0x4000000C;
-
     /// <summary>The largest name: a UINT16 algorithm and a 64-byte digest (sizeof(TPMU_NAME)).</summary>
-    public const int MaxSize = 2 + TpmHashAlgorithms.MaxDigestSize;
+    public const int MaxSize = 2 + TpmHash.MaxDigestSize;
 
     /// <summary>Computes nameAlg || H_nameAlg(<paramref name="tpmtPublic"/>).</summary>
     /// <exception cref="NotSupportedException">The nameAlg is not SHA-1 or SHA-2.</exception>
-    public static byte[] Compute(ushort nameAlg, ReadOnlySpan<byte> tpmtPublic)
+    public static byte[] Compute(TpmAlgorithm nameAlg, ReadOnlySpan<byte> tpmtPublic)
     {
-        if (!TpmHashAlgorithms.IsComputable(nameAlg))
+        if (!TpmHash.IsComputable(nameAlg))
         {
-            throw new NotSupportedException($"Name algorithm 0x{nameAlg:X4} is not supported.");
+            throw new NotSupportedException($"Name algorithm 0x{(ushort)nameAlg:X4} is not supported.");
         }
 
-        var name = new byte[2 + TpmHashAlgorithms.DigestSize(nameAlg)];
-        BinaryPrimitives.WriteUInt16BigEndian(name, nameAlg);
-        TpmHashAlgorithms.Hash(nameAlg, tpmtPublic, name.AsSpan(2));
+        var name = new byte[2 + TpmHash.DigestSize(nameAlg)];
+        BinaryPrimitives.WriteUInt16BigEndian(name, (ushort)nameAlg);
+        TpmHash.Hash(nameAlg, tpmtPublic, name.AsSpan(2));
         return name;
     }
+
+    /// <summary>Whether <paramref name="name"/> is an algorithm-prefixed digest of a known hash (a TPMT_HA-shaped Name).</summary>
+    public static bool IsDigestName(ReadOnlySpan<byte> name) =>
+        name.Length >= 2 && name.Length == 2 + TpmHash.DigestSize((TpmAlgorithm)BinaryPrimitives.ReadUInt16BigEndian(name));
 
     /// <summary>The name (and qualified name) of a permanent handle such as a hierarchy: the handle itself.</summary>
     public static byte[] OfHandle(uint handle)
@@ -45,7 +40,7 @@ public static class TpmName
     }
 
     /// <summary>QN(object) = nameAlg || H_nameAlg(QN(parent) || Name(object)), nameAlg taken from the object's name.</summary>
-    /// <exception cref="ArgumentException">The object name is not an algorithm-prefixed digest.</exception>
+    /// <exception cref="ArgumentException">The object name is not an algorithm-prefixed SHA-1/SHA-2 digest.</exception>
     public static byte[] Qualify(ReadOnlySpan<byte> parentQualifiedName, ReadOnlySpan<byte> objectName)
     {
         if (objectName.Length < 2)
@@ -53,8 +48,8 @@ public static class TpmName
             throw new ArgumentException("An object name starts with its UINT16 nameAlg.", nameof(objectName));
         }
 
-        ushort nameAlg = BinaryPrimitives.ReadUInt16BigEndian(objectName);
-        if (!TpmHashAlgorithms.IsComputable(nameAlg) || objectName.Length != 2 + TpmHashAlgorithms.DigestSize(nameAlg))
+        var nameAlg = (TpmAlgorithm)BinaryPrimitives.ReadUInt16BigEndian(objectName);
+        if (!TpmHash.IsComputable(nameAlg) || !IsDigestName(objectName))
         {
             throw new ArgumentException("The object name is not a SHA-1/SHA-2 name of the right length.", nameof(objectName));
         }
@@ -69,8 +64,8 @@ public static class TpmName
         parentQualifiedName.CopyTo(buffer);
         objectName.CopyTo(buffer[parentQualifiedName.Length..]);
         var qualified = new byte[objectName.Length];
-        BinaryPrimitives.WriteUInt16BigEndian(qualified, nameAlg);
-        TpmHashAlgorithms.Hash(nameAlg, buffer[..length], qualified.AsSpan(2));
+        BinaryPrimitives.WriteUInt16BigEndian(qualified, (ushort)nameAlg);
+        TpmHash.Hash(nameAlg, buffer[..length], qualified.AsSpan(2));
         return qualified;
     }
 
@@ -81,7 +76,7 @@ public static class TpmName
     /// </summary>
     public static IReadOnlyList<byte[]> EndorsementQualifiedNames(ReadOnlySpan<byte> akName, ReadOnlySpan<byte> ekName)
     {
-        byte[] hierarchy = OfHandle(EndorsementHierarchy);
+        byte[] hierarchy = OfHandle(TpmHandles.Endorsement);
         var names = new List<byte[]>(2) { Qualify(hierarchy, akName) };
         if (!ekName.IsEmpty)
         {

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Attest.Tpm.Marshalling;
 
-namespace Attest.Tpm.Verification.Structures;
+namespace Attest.Tpm.Structures;
 
 /// <summary>TPMS_CLOCK_INFO (TPM 2.0 Part 2 §10.11.1).</summary>
 /// <param name="Clock">Milliseconds the TPM has been powered since it was last cleared.</param>
@@ -27,13 +27,13 @@ public sealed class TpmAttest
     public const int MaxSize = 2048;
 
     /// <summary>The largest extraData: sizeof(TPMT_HA) (TPM2B_DATA, Part 2 §10.4.3).</summary>
-    public const int MaxExtraDataSize = 2 + TpmHashAlgorithms.MaxDigestSize;
+    public const int MaxExtraDataSize = 2 + TpmHash.MaxDigestSize;
 
     private readonly byte[] _qualifiedSigner;
     private readonly byte[] _extraData;
     private readonly byte[] _pcrDigest;
 
-    private TpmAttest(byte[] qualifiedSigner, byte[] extraData, TpmClockInfo clock, ulong firmwareVersion, PcrSelectionList selection, byte[] pcrDigest)
+    private TpmAttest(byte[] qualifiedSigner, byte[] extraData, TpmClockInfo clock, ulong firmwareVersion, PcrSelection selection, byte[] pcrDigest)
     {
         _qualifiedSigner = qualifiedSigner;
         _extraData = extraData;
@@ -56,54 +56,79 @@ public sealed class TpmAttest
     public ulong FirmwareVersion { get; }
 
     /// <summary>The PCRs the quote covers.</summary>
-    public PcrSelectionList PcrSelect { get; }
+    public PcrSelection PcrSelect { get; }
 
     /// <summary>The digest (with the AK's scheme hash) of the selected PCR values concatenated in selection order.</summary>
     public ReadOnlyMemory<byte> PcrDigest => _pcrDigest;
 
+    /// <summary>Reads a TPMS_ATTEST quote at the start of <paramref name="source"/>.</summary>
+    /// <exception cref="TpmFormatException">Malformed, or not a quote.</exception>
+    public static TpmAttest Read(ReadOnlySpan<byte> source, out int bytesConsumed)
+    {
+        var reader = new TpmReader(source[..Math.Min(source.Length, MaxSize)]);
+        TpmAttest result = Read(ref reader);
+        bytesConsumed = reader.Position;
+        return result;
+    }
+
+    /// <summary>Tries <see cref="Read(ReadOnlySpan{byte}, out int)"/>; on failure nothing is consumed.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> source, [NotNullWhen(true)] out TpmAttest? result, out int bytesConsumed)
+    {
+        try
+        {
+            result = Read(source, out bytesConsumed);
+            return true;
+        }
+        catch (TpmFormatException)
+        {
+            result = null;
+            bytesConsumed = 0;
+            return false;
+        }
+    }
+
     /// <summary>Parses a TPMS_ATTEST quote that must fill <paramref name="source"/> exactly (it is the signed message).</summary>
-    /// <exception cref="TpmFormatException">Malformed, not a quote, or trailing bytes.</exception>
+    /// <exception cref="TpmFormatException">Malformed, not a quote, too large, or trailing bytes.</exception>
     public static TpmAttest Parse(ReadOnlySpan<byte> source)
     {
         if (source.Length > MaxSize)
         {
-            TpmPublic.Fail("TPMS_ATTEST", 0, $"{source.Length} bytes exceed the maximum {MaxSize}");
+            TpmFormatException.Throw("TPMS_ATTEST", 0, $"{source.Length} bytes exceed the maximum {MaxSize}");
         }
 
-        TpmAttest result = Parse(source, out int consumed);
+        TpmAttest result = Read(source, out int consumed);
         if (consumed != source.Length)
         {
-            TpmPublic.Fail("TPMS_ATTEST", consumed, $"{source.Length - consumed} trailing bytes");
+            TpmFormatException.Throw("TPMS_ATTEST", consumed, $"{source.Length - consumed} trailing bytes");
         }
 
         return result;
     }
 
-    /// <summary>Parses a TPMS_ATTEST quote at the start of <paramref name="source"/>.</summary>
-    /// <exception cref="TpmFormatException">Malformed or not a quote.</exception>
-    public static TpmAttest Parse(ReadOnlySpan<byte> source, out int bytesConsumed)
+    internal static TpmAttest Read(ref TpmReader reader)
     {
-        var reader = new TpmReader(source);
+        int at = reader.Position;
         uint magic = reader.ReadUInt32("TPMS_ATTEST.magic");
         if (magic != GeneratedMagic)
         {
-            TpmPublic.Fail("TPMS_ATTEST.magic", 0, $"0x{magic:X8} is not TPM_GENERATED_VALUE 0xFF544347");
+            TpmFormatException.Throw("TPMS_ATTEST.magic", at, $"0x{magic:X8} is not TPM_GENERATED_VALUE 0xFF544347");
         }
 
+        at = reader.Position;
         ushort type = reader.ReadUInt16("TPMS_ATTEST.type");
         if (type != AttestQuoteTag)
         {
-            TpmPublic.Fail("TPMS_ATTEST.type", 4, $"0x{type:X4} is not TPM_ST_ATTEST_QUOTE 0x8018");
+            TpmFormatException.Throw("TPMS_ATTEST.type", at, $"0x{type:X4} is not TPM_ST_ATTEST_QUOTE 0x8018");
         }
 
-        int at = reader.Position;
-        byte[] signer = reader.ReadSized("TPMS_ATTEST.qualifiedSigner", TpmName.MaxSize).ToArray();
-        if (signer.Length < 2 || signer.Length != 2 + TpmHashAlgorithms.DigestSize((ushort)((signer[0] << 8) | signer[1])))
+        at = reader.Position;
+        ReadOnlySpan<byte> signer = reader.ReadSized("TPMS_ATTEST.qualifiedSigner", TpmName.MaxSize);
+        if (!TpmName.IsDigestName(signer))
         {
-            TpmPublic.Fail("TPMS_ATTEST.qualifiedSigner", at, "is not an algorithm-prefixed digest");
+            TpmFormatException.Throw("TPMS_ATTEST.qualifiedSigner", at, "is not an algorithm-prefixed digest");
         }
 
-        byte[] extraData = reader.ReadSized("TPMS_ATTEST.extraData", MaxExtraDataSize).ToArray();
+        ReadOnlySpan<byte> extraData = reader.ReadSized("TPMS_ATTEST.extraData", MaxExtraDataSize);
         ulong clock = reader.ReadUInt64("TPMS_CLOCK_INFO.clock");
         uint resetCount = reader.ReadUInt32("TPMS_CLOCK_INFO.resetCount");
         uint restartCount = reader.ReadUInt32("TPMS_CLOCK_INFO.restartCount");
@@ -111,36 +136,19 @@ public sealed class TpmAttest
         byte safe = reader.ReadByte("TPMS_CLOCK_INFO.safe");
         if (safe > 1)
         {
-            TpmPublic.Fail("TPMS_CLOCK_INFO.safe", at, $"TPMI_YES_NO value {safe} is not 0 or 1");
+            TpmFormatException.Throw("TPMS_CLOCK_INFO.safe", at, $"TPMI_YES_NO value {safe} is not 0 or 1");
         }
 
         ulong firmware = reader.ReadUInt64("TPMS_ATTEST.firmwareVersion");
-        PcrSelectionList selection = PcrSelectionList.Read(ref reader, 0);
+        PcrSelection selection = PcrSelection.Read(ref reader);
         at = reader.Position;
-        byte[] pcrDigest = reader.ReadSized("TPMS_QUOTE_INFO.pcrDigest", TpmHashAlgorithms.MaxDigestSize).ToArray();
-        if (pcrDigest.Length == 0)
+        ReadOnlySpan<byte> pcrDigest = reader.ReadSized("TPMS_QUOTE_INFO.pcrDigest", TpmHash.MaxDigestSize);
+        if (pcrDigest.IsEmpty)
         {
-            TpmPublic.Fail("TPMS_QUOTE_INFO.pcrDigest", at, "is empty");
+            TpmFormatException.Throw("TPMS_QUOTE_INFO.pcrDigest", at, "is empty");
         }
 
-        bytesConsumed = reader.Position;
-        return new TpmAttest(signer, extraData, new TpmClockInfo(clock, resetCount, restartCount, safe == 1), firmware, selection, pcrDigest);
-    }
-
-    /// <summary>Tries to parse a TPMS_ATTEST quote that fills <paramref name="source"/> exactly.</summary>
-    public static bool TryParse(ReadOnlySpan<byte> source, [NotNullWhen(true)] out TpmAttest? result, [NotNullWhen(false)] out string? error)
-    {
-        try
-        {
-            result = Parse(source);
-            error = null;
-            return true;
-        }
-        catch (TpmFormatException e)
-        {
-            result = null;
-            error = e.Message;
-            return false;
-        }
+        return new TpmAttest(signer.ToArray(), extraData.ToArray(), new TpmClockInfo(clock, resetCount, restartCount, safe == 1), firmware,
+            selection, pcrDigest.ToArray());
     }
 }
