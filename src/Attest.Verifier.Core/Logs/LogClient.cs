@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Attest.Nix;
+using Attest.Provenance.Attestations;
 using Attest.Transparency.Bundles;
 using Attest.Transparency.Checkpoints;
 using Attest.Transparency.Merkle;
@@ -26,7 +27,7 @@ public sealed record VerifiedCheckpoint(SignedCheckpoint Checkpoint, TileClient 
 /// One client verifies one checkpoint per lifetime (fetched on first use) so that every path of a batch is judged
 /// against the same tree. The client is thread-safe.
 /// </remarks>
-public sealed class LogClient : IEvidenceSource
+public sealed class LogClient : IEvidenceSource, IRegistrySource
 {
     /// <summary>Largest hash tile or entry bundle accepted: 256 entries of at most 65,535 bytes with their length prefixes.</summary>
     public const int MaxTileBytes = TilePath.FullWidth * (ushort.MaxValue + 2);
@@ -36,6 +37,12 @@ public sealed class LogClient : IEvidenceSource
 
     /// <summary>Most entries read for one store path; more is refused rather than read without end.</summary>
     public const int MaxEntriesPerPath = 10_000;
+
+    /// <summary>Most registry entries kept for one builder key.</summary>
+    public const int MaxRegistryEntriesPerBuilder = 10_000;
+
+    /// <summary>Most search results scanned for one builder's registry entries (the search also returns its attestations).</summary>
+    public const int MaxBuilderEntriesScanned = 1_000_000;
 
     private readonly TiledLog _log;
     private readonly VerifierState? _state;
@@ -101,8 +108,36 @@ public sealed class LogClient : IEvidenceSource
     public async Task<IReadOnlyList<LogEvidence>> FindAsync(StorePath storePath, CancellationToken cancellationToken)
     {
         VerifiedCheckpoint verified = await GetCheckpointAsync(cancellationToken).ConfigureAwait(false);
-        long treeSize = (long)verified.Checkpoint.Checkpoint.TreeSize;
         var found = await SearchAsync("storePath", storePath.FullPath, cancellationToken).ConfigureAwait(false);
+        return await ProveAsync(verified, found, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The log has no search for registry entries alone: <c>builder=&lt;key id&gt;</c> returns the registry changes that
+    /// name the builder and its attestations, and only the former are kept (at most
+    /// <see cref="MaxRegistryEntriesPerBuilder"/>, scanning at most <see cref="MaxBuilderEntriesScanned"/> results).
+    /// Each kept entry must hash to its verified leaf, like any search result.
+    /// </remarks>
+    public async Task<IReadOnlyList<LogEvidence>> FindRegistryChangesAsync(string origin, string builderKeyId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(builderKeyId);
+        if (!string.Equals(origin, Origin, StringComparison.Ordinal))
+        {
+            return [];
+        }
+
+        VerifiedCheckpoint verified = await GetCheckpointAsync(cancellationToken).ConfigureAwait(false);
+        var found = await SearchAsync(
+            "builder", builderKeyId, d => LogEntries.Classify(d) == LogEntryKind.RegistryChange, MaxRegistryEntriesPerBuilder, MaxBuilderEntriesScanned, cancellationToken)
+            .ConfigureAwait(false);
+        return await ProveAsync(verified, found, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Checks untrusted search answers against the verified tree and attaches their inclusion proofs.</summary>
+    private async Task<List<LogEvidence>> ProveAsync(VerifiedCheckpoint verified, IReadOnlyList<(long Index, byte[] Document)> found, CancellationToken cancellationToken)
+    {
+        long treeSize = (long)verified.Checkpoint.Checkpoint.TreeSize;
         var evidence = new List<LogEvidence>(found.Count);
         var seen = new HashSet<long>();
         foreach ((long index, byte[] document) in found)
@@ -149,22 +184,32 @@ public sealed class LogClient : IEvidenceSource
     /// <param name="cancellationToken">Cancels the requests.</param>
     /// <returns>The answers as the log gave them; check each against the tiles before use.</returns>
     /// <exception cref="LogIntegrityException">An answer is malformed or there are more than <see cref="MaxEntriesPerPath"/>.</exception>
-    public async Task<IReadOnlyList<(long Index, byte[] Document)>> SearchAsync(string parameter, string value, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<(long Index, byte[] Document)>> SearchAsync(string parameter, string value, CancellationToken cancellationToken) =>
+        SearchAsync(parameter, value, static _ => true, MaxEntriesPerPath, MaxEntriesPerPath, cancellationToken);
+
+    private async Task<IReadOnlyList<(long Index, byte[] Document)>> SearchAsync(
+        string parameter, string value, Predicate<byte[]> keep, int maxKept, int maxScanned, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(parameter);
         ArgumentException.ThrowIfNullOrEmpty(value);
         var results = new List<(long, byte[])>();
         long? after = null;
+        int scanned = 0;
         while (true)
         {
             string query = $"v1/search?{parameter}={Uri.EscapeDataString(value)}"
                 + (after is { } a ? "&after=" + a.ToString(CultureInfo.InvariantCulture) : string.Empty);
             byte[] body = await _log.GetAsync(query, MaxSearchResponseBytes, cancellationToken).ConfigureAwait(false)
                 ?? throw new LogIntegrityException($"Log {Origin} has no search API at {new Uri(Log.Url, query)}.");
-            long? next = ParseSearchPage(body, results);
-            if (results.Count > MaxEntriesPerPath)
+            var page = new List<(long, byte[])>();
+            long? next = ParseSearchPage(body, page);
+            scanned += page.Count;
+            results.AddRange(page.Where(r => keep(r.Item2)));
+            if (results.Count > maxKept || scanned > maxScanned)
             {
-                throw new LogIntegrityException($"Log {Origin} returned more than {MaxEntriesPerPath} entries for {parameter}={value}.");
+                throw new LogIntegrityException(results.Count > maxKept
+                    ? $"Log {Origin} returned more than {maxKept} entries for {parameter}={value}."
+                    : $"Log {Origin} returned more than {maxScanned} results for {parameter}={value}; the verifier reads no more.");
             }
 
             if (next is not { } n || (after is { } previous && n <= previous))
