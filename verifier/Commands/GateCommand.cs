@@ -4,7 +4,6 @@ using Attest.Nix.Signing;
 using Attest.Verifier.Cli.Gate;
 using Attest.Verifier.Gate;
 using Attest.Verifier.Logs;
-using Attest.Verifier.Verification;
 
 namespace Attest.Verifier.Cli.Commands;
 
@@ -44,6 +43,12 @@ internal sealed class GateCommand : Command
         DefaultValueFactory = _ => 100_000,
     };
 
+    private readonly Option<int> _followInterval = new("--follow-interval")
+    {
+        Description = "Seconds between fetches of the logs' checkpoints (newer ones make refusals be decided again).",
+        DefaultValueFactory = _ => 5,
+    };
+
     public GateCommand(CommonOptions common)
         : base("gate", "Serve a Nix binary cache that only offers paths the trust policy's quorum vouches for.")
     {
@@ -56,10 +61,12 @@ internal sealed class GateCommand : Command
         Options.Add(_positiveTtl);
         Options.Add(_negativeTtl);
         Options.Add(_cacheSize);
+        Options.Add(_followInterval);
         AddRange(_priority, 0, 10_000, "--priority");
         AddRange(_positiveTtl, 0, 86_400 * 30, "--trusted-ttl");
         AddRange(_negativeTtl, 0, 86_400, "--refused-ttl");
         AddRange(_cacheSize, 1, 10_000_000, "--cache-size");
+        AddRange(_followInterval, 1, 86_400, "--follow-interval");
         Validators.Add(result =>
         {
             if (result.GetValue(_keepSignatures) && result.GetValue(_signKey) is null)
@@ -119,10 +126,17 @@ internal sealed class GateCommand : Command
         {
             using HttpClient http = _common.Http();
             var state = new VerifierState(parseResult.GetValue(_common.State) ?? VerifierState.DefaultDirectory);
-            PathVerifier verifier;
+            var decisionTimeout = new NixCacheGateOptions().DecisionTimeout;
+            FollowingPathDecider decider;
             try
             {
-                verifier = PathVerifier.ForLogs(policy, http, state);
+                // Checks the policy's keys up front, so a bad key fails here rather than at every request.
+                foreach (var log in policy.Logs)
+                {
+                    _ = LogClient.CreateCheckpointPolicy(log);
+                }
+
+                decider = new FollowingPathDecider(policy, http, state, decisionTimeout * 2);
             }
             catch (FormatException e)
             {
@@ -142,7 +156,7 @@ internal sealed class GateCommand : Command
                     NegativeTtl = TimeSpan.FromSeconds(parseResult.GetValue(_negativeTtl)),
                 },
             };
-            using var gate = new NixCacheGate(UpstreamCache.Create(upstreamUrl, http), new PathVerifierDecider(verifier), options);
+            using var gate = new NixCacheGate(UpstreamCache.Create(upstreamUrl, http), decider, options);
             await using WebApplication app = GateHost.Build(gate, listen);
             try
             {
@@ -156,8 +170,56 @@ internal sealed class GateCommand : Command
             string keyDescription = signingKey is null ? "the upstream (not re-signed)" : signingKey.PublicKey.ToString();
             GateLog.Started(app.Services.GetRequiredService<ILogger<NixCacheGate>>(), string.Join(", ", app.Urls), upstreamUrl.ToString(), keyDescription);
             await CommandSupport.Out(parseResult).WriteLineAsync($"attest-verify gate: listening on {string.Join(", ", app.Urls)}; trusted-public-keys = {keyDescription}");
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, app.Lifetime.ApplicationStopping);
+            Task following = FollowAsync(decider, gate, TimeSpan.FromSeconds(parseResult.GetValue(_followInterval)), app.Services.GetRequiredService<ILogger<NixCacheGate>>(), stopping.Token);
             await app.WaitForShutdownAsync(cancellationToken);
+            await stopping.CancelAsync();
+            await following;
             return ExitCodes.Trusted;
+        }
+    }
+
+    // Off the request path: requests are decided against the checkpoints verified last; a newer one makes the gate
+    // decide refusals again and re-verify trusted paths in the background.
+    private static async Task FollowAsync(FollowingPathDecider decider, NixCacheGate gate, TimeSpan interval, ILogger logger, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval);
+        do
+        {
+            try
+            {
+                if (await decider.RefreshAsync(cancellationToken))
+                {
+                    gate.LogsAdvanced();
+                    GateLog.LogsAdvanced(logger, string.Join(", ", decider.Checkpoints.Select(c => $"{c.Checkpoint.Origin} size {c.Checkpoint.TreeSize}")));
+                }
+            }
+            catch (LogIntegrityException e)
+            {
+                gate.ForgetDecisions();
+                GateLog.LogMisbehaved(logger, e.Message);
+            }
+            catch (HttpRequestException e)
+            {
+                GateLog.LogsUnreachable(logger, e.Message);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+        while (await WaitAsync(timer, cancellationToken));
+    }
+
+    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 }

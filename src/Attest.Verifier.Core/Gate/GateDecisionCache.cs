@@ -7,7 +7,9 @@ namespace Attest.Verifier.Gate;
 /// </summary>
 /// <remarks>
 /// The shared decision runs under the cache's own lifetime token, not the first caller's: a client that hangs up must
-/// not cancel the verification other clients are waiting for. Each caller's token only cancels its own wait.
+/// not cancel the verification other clients are waiting for. Each caller's token only cancels its own wait. Deciding
+/// happens outside the cache's lock, so a slow (cold) decision never delays lookups of other keys. When the logs move
+/// on (<see cref="MarkStale"/>), refusals are forgotten and trusted decisions are re-verified in the background.
 /// </remarks>
 public sealed class GateDecisionCache : IDisposable
 {
@@ -22,6 +24,7 @@ public sealed class GateDecisionCache : IDisposable
     private long _hits;
     private long _misses;
     private long _decisions;
+    private long _generation;
 
     /// <summary>Creates a cache.</summary>
     /// <param name="decide">Makes a decision; it should not throw (turn failures into refusals).</param>
@@ -113,13 +116,45 @@ public sealed class GateDecisionCache : IDisposable
         return false;
     }
 
-    /// <summary>Drops every cached decision (decisions in flight still complete and are stored).</summary>
+    /// <summary>Drops every cached decision; decisions in flight complete for their waiters but are not stored.</summary>
     public void Clear()
     {
         lock (_lock)
         {
+            _generation++;
             _entries.Clear();
             _recency.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Tells the cache that the evidence moved on (a log has a newer checkpoint): refusals are dropped, since the path
+    /// may be attested now, and each trusted decision is re-verified in the background on its next use while it keeps
+    /// being served, so popular paths never wait. Decisions in flight were made against the old evidence: they
+    /// answer their waiters, but a refusal among them is not stored and a trusted one is stored as due for refresh.
+    /// </summary>
+    public void MarkStale()
+    {
+        lock (_lock)
+        {
+            _generation++;
+            long now = _time.GetTimestamp();
+            LinkedListNode<CachedDecision>? node = _recency.First;
+            while (node is not null)
+            {
+                LinkedListNode<CachedDecision>? next = node.Next;
+                if (node.Value.Decision.Trusted)
+                {
+                    node.Value = node.Value with { RefreshAt = Math.Min(now, node.Value.RefreshAt) };
+                }
+                else
+                {
+                    _recency.Remove(node);
+                    _entries.Remove(node.Value.Key);
+                }
+
+                node = next;
+            }
         }
     }
 
@@ -133,12 +168,12 @@ public sealed class GateDecisionCache : IDisposable
     private Task<GateDecision> StartLocked(DecisionKey key)
     {
         Interlocked.Increment(ref _decisions);
-        Task<GateDecision> task = DecideAndStoreAsync(key);
+        Task<GateDecision> task = DecideAndStoreAsync(key, _generation);
         _inFlight[key] = task;
         return task;
     }
 
-    private async Task<GateDecision> DecideAndStoreAsync(DecisionKey key)
+    private async Task<GateDecision> DecideAndStoreAsync(DecisionKey key, long generation)
     {
         // Leave the caller's lock before running the decider, which may complete synchronously.
         await Task.Yield();
@@ -166,6 +201,17 @@ public sealed class GateDecisionCache : IDisposable
         lock (_lock)
         {
             _inFlight.Remove(key);
+            if (generation != _generation)
+            {
+                // Decided against evidence that has since moved on (MarkStale or Clear).
+                if (!decision.Trusted)
+                {
+                    return decision;
+                }
+
+                refreshAt = now;
+            }
+
             if (_entries.Remove(key, out LinkedListNode<CachedDecision>? old))
             {
                 _recency.Remove(old);

@@ -261,6 +261,15 @@ public sealed class NixCacheGate : IDisposable
         }
     }
 
+    /// <summary>
+    /// Tells the gate that a log has a newer verified checkpoint: refused paths are decided again on their next
+    /// request (they may be attested now); trusted ones keep being served while they are re-verified in the background.
+    /// </summary>
+    public void LogsAdvanced() => _decisions.MarkStale();
+
+    /// <summary>Forgets every decision, trusted ones included (a log could not be followed: a fork, a bad checkpoint).</summary>
+    public void ForgetDecisions() => _decisions.Clear();
+
     /// <summary>Cancels decisions in flight.</summary>
     public void Dispose() => _decisions.Dispose();
 
