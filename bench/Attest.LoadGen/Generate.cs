@@ -9,31 +9,31 @@ using Attest.Provenance.Statements;
 
 namespace Attest.LoadGen;
 
-/// <summary>Registers builder keys through the admin API and writes signed attestations to a file (4-byte big-endian length before each).</summary>
+/// <summary>
+/// Writes signed attestations to a file (4-byte big-endian length before each) from <c>--builders</c> builder keys,
+/// whose seeds go to <c>&lt;out&gt;.keys</c>, and registers those keys with the log through the admin API. The same
+/// documents can be replayed against a fresh log after <c>register --keys &lt;out&gt;.keys</c>.
+/// </summary>
 internal static class Generate
 {
     public static async Task<int> RunAsync(Options options)
     {
-        var url = new Uri(options.String("url", "http://127.0.0.1:8080/"));
         var count = options.Long("count");
         var builders = (int)options.Long("builders", 64);
         var output = options.String("out");
-        using var http = new HttpClient { BaseAddress = url };
         var keys = new IdentityKey[builders];
+        var seeds = new StringBuilder();
         for (var i = 0; i < builders; i++)
         {
-            keys[i] = IdentityKey.Generate($"loadgen-{i:D3}");
-            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/admin/builders")
-            {
-                Content = JsonContent.Create(new { publicKey = keys[i].PublicKey.ToString(), @operator = "loadgen" }),
-            };
-            request.Headers.Authorization = new("Bearer", options.String("admin-token"));
-            using var response = await http.SendAsync(request);
-            if (!response.IsSuccessStatusCode)
-            {
-                await Console.Error.WriteLineAsync($"registering builder {i} failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-                return 2;
-            }
+            var seed = RandomNumberGenerator.GetBytes(IdentityKey.SeedSize);
+            keys[i] = IdentityKey.FromSeed($"loadgen-{i:D3}", seed);
+            seeds.Append(keys[i].Name).Append(' ').Append(Convert.ToHexStringLower(seed)).Append('\n');
+        }
+
+        await File.WriteAllTextAsync(output + ".keys", seeds.ToString());
+        if (await RegisterAsync(options, keys) is var status and not 0)
+        {
+            return status;
         }
 
         var documents = new byte[count][];
@@ -50,7 +50,47 @@ internal static class Generate
             bytes += document.Length;
         }
 
-        Console.WriteLine($"registered {builders} builders; wrote {count} attestations, {bytes / count} bytes each on average, to {output}");
+        Console.WriteLine($"registered {builders} builders; wrote {count} attestations, {bytes / count} bytes each on average, to {output} (keys in {output}.keys)");
+        return 0;
+    }
+
+    /// <summary><c>register --keys FILE</c>: registers the builder keys of an earlier <c>generate</c> with a (fresh) log.</summary>
+    public static async Task<int> RegisterAsync(Options options)
+    {
+        var lines = await File.ReadAllLinesAsync(options.String("keys"));
+        var keys = lines.Where(line => line.Length > 0).Select(line =>
+        {
+            var parts = line.Split(' ');
+            return IdentityKey.FromSeed(parts[0], Convert.FromHexString(parts[1]));
+        }).ToArray();
+        var status = await RegisterAsync(options, keys);
+        if (status == 0)
+        {
+            Console.WriteLine($"registered {keys.Length} builders");
+        }
+
+        return status;
+    }
+
+    private static async Task<int> RegisterAsync(Options options, IdentityKey[] keys)
+    {
+        var url = new Uri(options.String("url", "http://127.0.0.1:8080/"));
+        using var http = new HttpClient { BaseAddress = url };
+        for (var i = 0; i < keys.Length; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/admin/builders")
+            {
+                Content = JsonContent.Create(new { publicKey = keys[i].PublicKey.ToString(), @operator = "loadgen" }),
+            };
+            request.Headers.Authorization = new("Bearer", options.String("admin-token"));
+            using var response = await http.SendAsync(request);
+            if (!response.IsSuccessStatusCode)
+            {
+                await Console.Error.WriteLineAsync($"registering builder {i} failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                return 2;
+            }
+        }
+
         return 0;
     }
 

@@ -1,16 +1,15 @@
 using System.Buffers.Binary;
+using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text.Json;
 
 namespace Attest.LoadGen;
 
 /// <summary>
-/// Submits pre-generated attestations: closed-loop with <c>--concurrency</c> workers (sustained throughput) or
-/// open-loop at <c>--rate</c> per second (latency measured from each request's scheduled time, so a stalled server
+/// Submits pre-generated attestations over persistent raw HTTP/1.1 connections: closed-loop with
+/// <c>--concurrency</c> connections (sustained throughput) or open-loop at <c>--rate</c> per second over
+/// <c>--connections</c> connections (latency measured from each request's scheduled time, so a stalled server
 /// cannot hide its queueing). A poller watches <c>/checkpoint</c> to time acknowledgement → signed checkpoint.
 /// </summary>
 internal static class Load
@@ -21,40 +20,42 @@ internal static class Load
         var documents = ReadDocuments(options.String("docs"));
         var duration = TimeSpan.FromSeconds(options.Double("duration", 60));
         var rate = options.Double("rate", 0);
-        var concurrency = (int)options.Long("concurrency", 64);
-        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = rate > 0 ? 1024 : concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
-        using var http = new HttpClient(handler) { BaseAddress = url, Timeout = TimeSpan.FromSeconds(60) };
-
+        var connections = (int)(rate > 0 ? options.Long("connections", 512) : options.Long("concurrency", 64));
         var state = new RunState(documents, (int)options.Long("skip", 0));
+
         using var stopPolling = new CancellationTokenSource();
-        var poller = Task.Run(() => PollCheckpointsAsync(http, state, stopPolling.Token));
+        var poller = Task.Run(() => PollCheckpointsAsync(url, state, stopPolling.Token));
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var started = Stopwatch.GetTimestamp();
-        if (rate > 0)
+        var end = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var workers = new Task[connections];
+        for (var i = 0; i < connections; i++)
         {
-            await OpenLoopAsync(http, state, rate, duration);
-        }
-        else
-        {
-            var end = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-            await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(() => ClosedLoopAsync(http, state, end))));
+            workers[i] = rate > 0
+                ? Task.Run(() => OpenLoopWorkerAsync(url, state, started, rate, (long)(rate * duration.TotalSeconds)))
+                : Task.Run(() => ClosedLoopWorkerAsync(url, state, end));
         }
 
+        await Task.WhenAll(workers);
         var elapsed = Stopwatch.GetElapsedTime(started);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         await Task.Delay(TimeSpan.FromSeconds(3)); // let the last checkpoints land
         await stopPolling.CancelAsync();
         await poller;
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"mode={(rate > 0 ? $"open-loop {rate}/s" : $"closed-loop x{concurrency}")} elapsed={elapsed.TotalSeconds:F1} s sent={state.Sent} created={state.Created} duplicates={state.Duplicates} " +
+            $"mode={(rate > 0 ? $"open-loop {rate}/s over {connections} connections" : $"closed-loop x{connections}")} elapsed={elapsed.TotalSeconds:F1} s sent={state.Sent} created={state.Created} duplicates={state.Duplicates} " +
             $"other={string.Join(',', state.Statuses.Select(s => $"{s.Key}:{s.Value}"))} errors={state.Errors}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"acknowledged (durable) entries/s: {state.Created / elapsed.TotalSeconds:F0}"));
         Console.WriteLine($"per-second acks (min/median/max over full seconds): {state.PerSecond(started, elapsed)}");
         Console.WriteLine($"ack latency: {state.AckLatency.Summary()}");
         Console.WriteLine($"ack -> signed checkpoint: {state.CheckpointLatency().Summary()}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"load generator CPU: {cpu.TotalSeconds:F2} s, {(state.Sent == 0 ? 0 : cpu.TotalMilliseconds * 1000 / state.Sent):F0} us per request"));
         return 0;
     }
 
-    private static byte[][] ReadDocuments(string path)
+    internal static byte[][] ReadDocuments(string path)
     {
         var bytes = File.ReadAllBytes(path);
         var documents = new List<byte[]>();
@@ -73,88 +74,120 @@ internal static class Load
         return [.. documents];
     }
 
-    private static async Task ClosedLoopAsync(HttpClient http, RunState state, long end)
+    private static async Task ClosedLoopWorkerAsync(Uri url, RunState state, long end)
     {
-        while (Stopwatch.GetTimestamp() < end && state.TryTake(out var document))
+        RawHttpConnection? connection = null;
+        try
         {
-            await SendAsync(http, state, document, Stopwatch.GetTimestamp());
+            while (Stopwatch.GetTimestamp() < end && state.TryTake(out var document))
+            {
+                connection = await SendAsync(connection, url, state, document, Stopwatch.GetTimestamp());
+            }
+        }
+        finally
+        {
+            connection?.Dispose();
         }
     }
 
-    private static async Task OpenLoopAsync(HttpClient http, RunState state, double rate, TimeSpan duration)
+    private static async Task OpenLoopWorkerAsync(Uri url, RunState state, long start, double rate, long total)
     {
-        var start = Stopwatch.GetTimestamp();
-        var total = (long)(rate * duration.TotalSeconds);
-        var inFlight = new List<Task>();
-        for (long k = 0; k < total;)
+        RawHttpConnection? connection = null;
+        try
         {
-            var now = Stopwatch.GetTimestamp();
-            var due = (long)(Stopwatch.GetElapsedTime(start, now).TotalSeconds * rate);
-            for (; k < Math.Min(due, total); k++)
+            while (true)
             {
-                if (!state.TryTake(out var document))
+                var k = state.NextSlot();
+                if (k >= total || !state.TryTake(out var document))
                 {
-                    k = total;
-                    break;
+                    return;
                 }
 
                 var scheduled = start + (long)(k / rate * Stopwatch.Frequency);
-                inFlight.Add(SendAsync(http, state, document, scheduled));
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), scheduled);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait);
+                }
+
+                connection = await SendAsync(connection, url, state, document, scheduled);
             }
-
-            await Task.Delay(1);
         }
-
-        await Task.WhenAll(inFlight);
+        finally
+        {
+            connection?.Dispose();
+        }
     }
 
-    private static async Task SendAsync(HttpClient http, RunState state, byte[] document, long scheduled)
+    /// <summary>Sends one document; returns the connection to reuse, or null after a failure (a new one is opened next time).</summary>
+    private static async Task<RawHttpConnection?> SendAsync(RawHttpConnection? connection, Uri url, RunState state, byte[] document, long scheduled)
     {
         Interlocked.Increment(ref state.Sent);
         try
         {
-            using var content = new ByteArrayContent(document);
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            using var response = await http.PostAsync("v1/entries", content);
-            var body = await response.Content.ReadAsByteArrayAsync();
+            connection ??= await RawHttpConnection.ConnectAsync(url, CancellationToken.None);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var response = await connection.SendAsync("POST", "/v1/entries", document, timeout.Token);
             var acked = Stopwatch.GetTimestamp();
             state.AckLatency.Add(Stopwatch.GetElapsedTime(scheduled, acked).TotalMilliseconds);
-            if (response.StatusCode == HttpStatusCode.Created)
+            switch (response.Status)
             {
-                using var json = JsonDocument.Parse(body);
-                state.Ack(json.RootElement.GetProperty("index").GetInt64(), acked);
+                case 201:
+                    state.Ack(response.Index(), acked);
+                    break;
+                case 200:
+                    Interlocked.Increment(ref state.Duplicates);
+                    break;
+                default:
+                    state.Statuses.AddOrUpdate(response.Status, 1, (_, n) => n + 1);
+                    break;
             }
-            else if (response.StatusCode == HttpStatusCode.OK)
-            {
-                Interlocked.Increment(ref state.Duplicates);
-            }
-            else
-            {
-                state.Statuses.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
-            }
+
+            return connection;
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
         {
             // Connection failures and client timeouts (the server could not keep up) count as errors.
             Interlocked.Increment(ref state.Errors);
+            connection?.Dispose();
+            return null;
         }
     }
 
-    private static async Task PollCheckpointsAsync(HttpClient http, RunState state, CancellationToken stop)
+    private static async Task PollCheckpointsAsync(Uri url, RunState state, CancellationToken stop)
     {
-        while (!stop.IsCancellationRequested)
+        RawHttpConnection? connection = null;
+        try
         {
-            try
+            while (!stop.IsCancellationRequested)
             {
-                var text = await http.GetStringAsync("checkpoint", stop);
-                var size = long.Parse(text.Split('\n')[1], CultureInfo.InvariantCulture);
-                state.SawCheckpoint(size, Stopwatch.GetTimestamp());
-                await Task.Delay(2, stop);
+                try
+                {
+                    connection ??= await RawHttpConnection.ConnectAsync(url, stop);
+                    var response = await connection.SendAsync("GET", "/checkpoint", ReadOnlyMemory<byte>.Empty, stop);
+                    var body = response.Body.Span;
+                    var line = body.IndexOf((byte)'\n');
+                    if (response.Status == 200 && line >= 0 && Utf8Parser.TryParse(body[(line + 1)..], out long size, out _))
+                    {
+                        state.SawCheckpoint(size, Stopwatch.GetTimestamp());
+                    }
+
+                    await Task.Delay(2, stop);
+                }
+                catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
+                {
+                    connection?.Dispose();
+                    connection = null;
+                    await Task.Delay(100, stop);
+                }
             }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            connection?.Dispose();
         }
     }
 
@@ -163,6 +196,7 @@ internal static class Load
         private readonly ConcurrentQueue<(long Index, long Time)> _acks = new();
         private readonly List<(long Size, long Time)> _checkpoints = [];
         private int _next = skip - 1;
+        private long _slot = -1;
 
         public long Sent;
         public long Created;
@@ -172,6 +206,8 @@ internal static class Load
         public ConcurrentDictionary<int, long> Statuses { get; } = new();
 
         public Latencies AckLatency { get; } = new();
+
+        public long NextSlot() => Interlocked.Increment(ref _slot);
 
         public bool TryTake(out byte[] document)
         {

@@ -2,13 +2,14 @@ using System.Globalization;
 using Attest.LoadGen;
 
 // attest-loadgen: a load generator for the log server, run as its own process over loopback.
-//   generate --url U --admin-token T --out FILE --count N [--builders K]   register K builder keys, write N signed attestations
-//   run      --url U --docs FILE --duration S [--concurrency C | --rate R] [--skip N]   closed-loop throughput, or open-loop at R/s
+//   generate --url U --admin-token T --out FILE --count N [--builders K]   register K new builder keys (seeds in FILE.keys), write N signed attestations
+//   register --url U --admin-token T --keys FILE.keys                      register an earlier run's builder keys with a fresh log
+//   run      --url U --docs FILE --duration S [--concurrency C | --rate R [--connections C]] [--skip N]   closed-loop throughput, or open-loop at R/s
 //   proofs   --url U --count N [--concurrency C]                            inclusion-proof latency at the current size
 //   fill     --data-dir D --origin O --entries N                            append N synthetic entries through the engine (server stopped)
 if (args.Length == 0)
 {
-    await Console.Error.WriteLineAsync("usage: attest-loadgen generate|run|proofs|fill [options]; see bench/figures/log.md");
+    await Console.Error.WriteLineAsync("usage: attest-loadgen generate|register|run|proofs|fill [options]; see bench/figures/log.md");
     return 1;
 }
 
@@ -16,6 +17,7 @@ var options = Options.Parse(args.AsSpan(1));
 return args[0] switch
 {
     "generate" => await Generate.RunAsync(options),
+    "register" => await Generate.RegisterAsync(options),
     "run" => await Load.RunAsync(options),
     "proofs" => await Proofs.RunAsync(options),
     "fill" => await Fill.RunAsync(options),

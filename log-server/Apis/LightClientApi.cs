@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Text.Json;
 using Attest.Log.Engine;
 using Attest.Log.Storage;
@@ -68,8 +69,10 @@ internal static class LightClientApi
             return Problems.BadParameter(context, "index", $"index {i} is not below treeSize {size}.");
         }
 
+        var started = Stopwatch.GetTimestamp();
         var hashes = await engine.InclusionProofAsync(i, size, context.RequestAborted);
         var root = await engine.RootAtAsync(size, context.RequestAborted);
+        engine.Metrics.ObserveInclusionProof(Stopwatch.GetElapsedTime(started));
         return Json(writer =>
         {
             writer.WriteNumber("index", i);

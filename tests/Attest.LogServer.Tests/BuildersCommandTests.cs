@@ -7,15 +7,14 @@ namespace Attest.LogServer.Tests;
 [Collection(nameof(ConsoleCollection))]
 public sealed class BuildersCommandTests
 {
-    private static string NewDirectory() => Path.Combine(Path.GetTempPath(), "attest-log-cli-" + Guid.NewGuid().ToString("N"));
-
     private static Task<int> RunAsync(string directory, params string[] args) =>
         BuildersCommand.RunAsync(["builders", .. args, "--data-dir", directory, "--origin", "test.example/log"]);
 
     [Fact]
     public async Task AddThenRevoke_StoppedServer_ChangesAreLoggedAndEnforcedByTheServer()
     {
-        var directory = NewDirectory();
+        using var temp = new TempDirectory("attest-log-cli-");
+        var directory = temp.Path;
         using var key = Samples.Builder("cli-builder");
         using var other = Samples.Builder("cli-other");
 

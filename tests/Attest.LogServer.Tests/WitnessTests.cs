@@ -12,12 +12,11 @@ public sealed class WitnessTests
     private const string Origin = "test.example/log";
 
     /// <summary>A data directory with the log key created up front, so the witness can be told the log's key.</summary>
-    private static (string Directory, Ed25519NoteSigner Key) PreparedDirectory()
+    private static (TempDirectory Directory, Ed25519NoteSigner Key) PreparedDirectory()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "attest-logserver-witness-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory);
+        var directory = new TempDirectory("attest-logserver-witness-", create: true);
         var key = Ed25519NoteSigner.Generate(Origin);
-        File.WriteAllText(Path.Combine(directory, "log.key"), key.ExportPrivateKey());
+        File.WriteAllText(Path.Combine(directory.Path, "log.key"), key.ExportPrivateKey());
         return (directory, key);
     }
 
@@ -39,7 +38,9 @@ public sealed class WitnessTests
     [Fact]
     public async Task WaitCheckpoint_QuorumOfOneWitness_ProofCarriesVerifiedCosignature()
     {
-        var (directory, logKey) = PreparedDirectory();
+        var (temp, logKey) = PreparedDirectory();
+        using var directoryCleanup = temp;
+        var directory = temp.Path;
         await using var witness = await TestWitness.StartAsync(logKey.Verifier);
         await using var server = await TestServer.StartAsync(directory, WitnessArgs(witness, 1));
         using var key = Samples.Builder();
@@ -58,7 +59,9 @@ public sealed class WitnessTests
     [Fact]
     public async Task Restart_WitnessAheadOfNewProcess_RecoversFrom409AndCosignsAgain()
     {
-        var (directory, logKey) = PreparedDirectory();
+        var (temp, logKey) = PreparedDirectory();
+        using var directoryCleanup = temp;
+        var directory = temp.Path;
         await using var witness = await TestWitness.StartAsync(logKey.Verifier);
         var policy = new CheckpointPolicy(Origin, [logKey.Verifier], [witness.Signer.Verifier], witnessThreshold: 1);
         using var key = Samples.Builder();
@@ -78,7 +81,9 @@ public sealed class WitnessTests
     [Fact]
     public async Task Checkpoint_NoQuorumConfigured_ServesLogSignedCheckpointAndAddsCosignatures()
     {
-        var (directory, logKey) = PreparedDirectory();
+        var (temp, logKey) = PreparedDirectory();
+        using var directoryCleanup = temp;
+        var directory = temp.Path;
         await using var witness = await TestWitness.StartAsync(logKey.Verifier);
         await using var server = await TestServer.StartAsync(directory, WitnessArgs(witness, 0));
         using var key = Samples.Builder();

@@ -11,10 +11,12 @@ public sealed class LogMetrics
 {
     private static readonly double[] s_latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
     private static readonly double[] s_sizeBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384];
+    private static readonly double[] s_proofBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
 
     private readonly Histogram _batchSize = new(s_sizeBuckets);
     private readonly Histogram _batchLatency = new(s_latencyBuckets);
     private readonly Histogram _checkpointLatency = new(s_latencyBuckets);
+    private readonly Histogram _proofLatency = new(s_proofBuckets);
     private readonly Dictionary<string, long> _rejections = new(StringComparer.Ordinal);
     private long _entries;
     private long _duplicates;
@@ -45,6 +47,9 @@ public sealed class LogMetrics
         Volatile.Write(ref _checkpointSize, size);
         _checkpointLatency.Observe(integrationTime.TotalSeconds);
     }
+
+    /// <summary>Records the server-side time to build one inclusion proof (with the root it verifies against).</summary>
+    public void ObserveInclusionProof(TimeSpan time) => _proofLatency.Observe(time.TotalSeconds);
 
     /// <summary>Records a failed attempt to get a witness cosignature.</summary>
     public void ObserveWitnessFailure() => Interlocked.Increment(ref _witnessFailures);
@@ -89,6 +94,7 @@ public sealed class LogMetrics
         _batchSize.Write(text, "attest_log_batch_entries", "New entries per durable batch.");
         _batchLatency.Write(text, "attest_log_batch_write_seconds", "Time to build and durably write a batch.");
         _checkpointLatency.Write(text, "attest_log_integration_seconds", "Time from a durable batch to the signed checkpoint covering it.");
+        _proofLatency.Write(text, "attest_log_inclusion_proof_seconds", "Server-side time to build an inclusion proof and its root.");
         return text.ToString();
     }
 
