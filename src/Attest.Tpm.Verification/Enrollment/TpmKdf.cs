@@ -14,41 +14,11 @@ public static class TpmKdf
     /// <exception cref="ArgumentOutOfRangeException">The hash is not SHA-1/SHA-2 or <paramref name="bits"/> is not in 1..65536.</exception>
     public static byte[] KdfA(TpmAlgorithm hashAlg, ReadOnlySpan<byte> key, ReadOnlySpan<byte> label, ReadOnlySpan<byte> contextU, ReadOnlySpan<byte> contextV, int bits)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(bits, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(bits, 65536);
-        HashAlgorithmName name = TpmHash.ToHashAlgorithmName(hashAlg);
-        bool addZero = label.IsEmpty || label[^1] != 0;
-        var output = new byte[(bits + 7) / 8];
-        using var hmac = IncrementalHash.CreateHMAC(name, key);
-        Span<byte> block = stackalloc byte[TpmHash.MaxDigestSize];
-        Span<byte> u32 = stackalloc byte[4];
-        int written = 0;
-        for (uint counter = 1; written < output.Length; counter++)
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(u32, counter);
-            hmac.AppendData(u32);
-            hmac.AppendData(label);
-            if (addZero)
-            {
-                hmac.AppendData([0]);
-            }
-
-            hmac.AppendData(contextU);
-            hmac.AppendData(contextV);
-            BinaryPrimitives.WriteUInt32BigEndian(u32, (uint)bits);
-            hmac.AppendData(u32);
-            int n = hmac.GetHashAndReset(block);
-            int take = Math.Min(n, output.Length - written);
-            block[..take].CopyTo(output.AsSpan(written));
-            written += take;
-        }
-
-        if (bits % 8 != 0)
-        {
-            output[0] &= (byte)((1 << (bits % 8)) - 1); // Part 1 §11.4.10.2: excess high-order bits of the first octet are cleared.
-        }
-
-        return output;
+        CheckBits(bits);
+        using var hmac = IncrementalHash.CreateHMAC(TpmHash.ToHashAlgorithmName(hashAlg), key);
+        Span<byte> bitsField = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(bitsField, (uint)bits);
+        return CounterMode(hmac, default, label, contextU, contextV, bitsField, bits);
     }
 
     /// <summary>
@@ -59,29 +29,41 @@ public static class TpmKdf
     /// <exception cref="ArgumentOutOfRangeException">The hash is not SHA-1/SHA-2 or <paramref name="bits"/> is not in 1..65536.</exception>
     public static byte[] KdfE(TpmAlgorithm hashAlg, ReadOnlySpan<byte> z, ReadOnlySpan<byte> label, ReadOnlySpan<byte> partyUInfo, ReadOnlySpan<byte> partyVInfo, int bits)
     {
+        CheckBits(bits);
+        using var hash = IncrementalHash.CreateHash(TpmHash.ToHashAlgorithmName(hashAlg));
+        return CounterMode(hash, z, label, partyUInfo, partyVInfo, default, bits);
+    }
+
+    private static void CheckBits(int bits)
+    {
         ArgumentOutOfRangeException.ThrowIfLessThan(bits, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(bits, 65536);
-        HashAlgorithmName name = TpmHash.ToHashAlgorithmName(hashAlg);
+    }
+
+    /// <summary>K(i) = PRF([i]32 || prefix || label || 0x00 || u || v || suffix) for i = 1, 2, ... until <paramref name="bits"/> are made.</summary>
+    private static byte[] CounterMode(
+        IncrementalHash prf, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> label, ReadOnlySpan<byte> u, ReadOnlySpan<byte> v, ReadOnlySpan<byte> suffix, int bits)
+    {
         bool addZero = label.IsEmpty || label[^1] != 0;
         var output = new byte[(bits + 7) / 8];
-        using var hash = IncrementalHash.CreateHash(name);
         Span<byte> block = stackalloc byte[TpmHash.MaxDigestSize];
-        Span<byte> u32 = stackalloc byte[4];
+        Span<byte> counterField = stackalloc byte[4];
         int written = 0;
         for (uint counter = 1; written < output.Length; counter++)
         {
-            BinaryPrimitives.WriteUInt32BigEndian(u32, counter);
-            hash.AppendData(u32);
-            hash.AppendData(z);
-            hash.AppendData(label);
+            BinaryPrimitives.WriteUInt32BigEndian(counterField, counter);
+            prf.AppendData(counterField);
+            prf.AppendData(prefix);
+            prf.AppendData(label);
             if (addZero)
             {
-                hash.AppendData([0]);
+                prf.AppendData([0]);
             }
 
-            hash.AppendData(partyUInfo);
-            hash.AppendData(partyVInfo);
-            int n = hash.GetHashAndReset(block);
+            prf.AppendData(u);
+            prf.AppendData(v);
+            prf.AppendData(suffix);
+            int n = prf.GetHashAndReset(block);
             int take = Math.Min(n, output.Length - written);
             block[..take].CopyTo(output.AsSpan(written));
             written += take;
@@ -89,7 +71,7 @@ public static class TpmKdf
 
         if (bits % 8 != 0)
         {
-            output[0] &= (byte)((1 << (bits % 8)) - 1);
+            output[0] &= (byte)((1 << (bits % 8)) - 1); // Part 1 §11.4.10.2: excess high-order bits of the first octet are cleared.
         }
 
         return output;

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Attest.Tpm.Structures;
@@ -157,19 +156,7 @@ public sealed class TpmEvidence
         writer.WriteNumber("version", CurrentVersion);
         writer.WriteBase64String("attest", _attest);
         writer.WriteBase64String("signature", _signature);
-        writer.WriteStartObject("pcrs");
-        foreach (IGrouping<TpmAlgorithm, PcrValue> bank in Pcrs.All.GroupBy(p => p.Hash))
-        {
-            writer.WriteStartObject(TpmHash.BankName(bank.Key)!);
-            foreach (PcrValue p in bank)
-            {
-                writer.WriteString(p.Index.ToString(CultureInfo.InvariantCulture), Convert.ToHexStringLower(p.Digest.Span));
-            }
-
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndObject();
+        StrictJson.WritePcrValues(writer, "pcrs", Pcrs.All);
         writer.WriteString("akName", Convert.ToHexStringLower(_akName));
         if (_akPublic is not null)
         {
@@ -201,39 +188,7 @@ public sealed class TpmEvidence
         return stream.ToArray();
     }
 
-    private static PcrValueSet ParsePcrs(JsonElement pcrs)
-    {
-        StrictJson.RequireObject(pcrs, "$.pcrs", "sha1", "sha256", "sha384", "sha512");
-        var values = new List<PcrValue>();
-        foreach (JsonProperty bank in pcrs.EnumerateObject())
-        {
-            TpmHash.TryParseBankName(bank.Name, out TpmAlgorithm alg);
-            string bankPath = $"$.pcrs.{bank.Name}";
-            if (bank.Value.ValueKind != JsonValueKind.Object)
-            {
-                StrictJson.Fail(bankPath, "is not an object");
-            }
-
-            foreach (JsonProperty pcr in bank.Value.EnumerateObject())
-            {
-                string path = $"{bankPath}.{pcr.Name}";
-                int index = StrictJson.PcrIndex(pcr.Name, path);
-                byte[] digest = StrictJson.Hex(pcr.Value, path, TpmHash.MaxDigestSize);
-                if (digest.Length != TpmHash.DigestSize(alg))
-                {
-                    StrictJson.Fail(path, $"is not a {bank.Name} digest");
-                }
-
-                values.Add(new PcrValue(alg, index, digest));
-                if (values.Count > PcrValueSet.MaxValues)
-                {
-                    StrictJson.Fail("$.pcrs", $"holds more than {PcrValueSet.MaxValues} values");
-                }
-            }
-        }
-
-        return new PcrValueSet(values);
-    }
+    private static PcrValueSet ParsePcrs(JsonElement pcrs) => new(StrictJson.PcrValues(pcrs, "$.pcrs", PcrValueSet.MaxValues));
 
     private static void Check(bool ok, string field)
     {

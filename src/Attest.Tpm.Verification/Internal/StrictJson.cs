@@ -1,12 +1,14 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json;
+using Attest.Tpm.Structures;
 
 namespace Attest.Tpm.Verification.Internal;
 
 /// <summary>
 /// Strict reading of small JSON documents from the network: bounded size and depth, no duplicate or unknown
-/// properties, exact types, hex and base64 with length caps. Errors name the JSON path.
+/// properties, exact types, hex and base64 with length caps. Errors name the JSON path. Also the one writer of the
+/// PCR values object that evidence and golden values share.
 /// </summary>
 internal static class StrictJson
 {
@@ -125,6 +127,62 @@ internal static class StrictJson
             && int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out int index) && index <= 31
             ? index
             : throw new FormatException($"{path}: \"{name}\" is not a PCR index 0..31.");
+
+    /// <summary>
+    /// Reads a PCR values object: bank name ("sha1", "sha256", "sha384", "sha512") → PCR index ("0".."31") →
+    /// lowercase hex digest of the bank's size; at most <paramref name="maxValues"/> values.
+    /// </summary>
+    public static List<PcrValue> PcrValues(JsonElement banks, string path, int maxValues)
+    {
+        RequireObject(banks, path, "sha1", "sha256", "sha384", "sha512");
+        var values = new List<PcrValue>();
+        foreach (JsonProperty bank in banks.EnumerateObject())
+        {
+            TpmHash.TryParseBankName(bank.Name, out TpmAlgorithm alg);
+            string bankPath = $"{path}.{bank.Name}";
+            if (bank.Value.ValueKind != JsonValueKind.Object)
+            {
+                Fail(bankPath, "is not an object");
+            }
+
+            foreach (JsonProperty pcr in bank.Value.EnumerateObject())
+            {
+                string pcrPath = $"{bankPath}.{pcr.Name}";
+                int index = PcrIndex(pcr.Name, pcrPath);
+                byte[] digest = Hex(pcr.Value, pcrPath, TpmHash.MaxDigestSize);
+                if (digest.Length != TpmHash.DigestSize(alg))
+                {
+                    Fail(pcrPath, $"is not a {bank.Name} digest");
+                }
+
+                values.Add(new PcrValue(alg, index, digest));
+                if (values.Count > maxValues)
+                {
+                    Fail(path, $"holds more than {maxValues} values");
+                }
+            }
+        }
+
+        return values;
+    }
+
+    /// <summary>Writes PCR values in the shape <see cref="PcrValues"/> reads: banks by algorithm id, indices ascending.</summary>
+    public static void WritePcrValues(Utf8JsonWriter writer, string name, IEnumerable<PcrValue> values)
+    {
+        writer.WriteStartObject(name);
+        foreach (IGrouping<TpmAlgorithm, PcrValue> bank in values.GroupBy(p => p.Hash).OrderBy(g => g.Key))
+        {
+            writer.WriteStartObject(TpmHash.BankName(bank.Key) ?? throw new ArgumentException($"0x{(ushort)bank.Key:X4} has no bank name.", nameof(values)));
+            foreach (PcrValue p in bank.OrderBy(p => p.Index))
+            {
+                writer.WriteString(p.Index.ToString(CultureInfo.InvariantCulture), Convert.ToHexStringLower(p.Digest.Span));
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+    }
 
     [DoesNotReturn]
     public static void Fail(string path, string problem) => throw new FormatException($"{path}: {problem}.");

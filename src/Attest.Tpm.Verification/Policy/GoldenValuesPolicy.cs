@@ -190,32 +190,9 @@ public sealed class GoldenValuesPolicy
             }
 
             string? description = StrictJson.TryOptional(c, "description", out JsonElement d) ? StrictJson.String(d, path + ".description", 4096) : null;
-            var pcrs = new List<PcrValue>();
-            if (StrictJson.TryOptional(c, "pcrs", out JsonElement banks))
-            {
-                StrictJson.RequireObject(banks, path + ".pcrs", "sha1", "sha256", "sha384", "sha512");
-                foreach (JsonProperty bank in banks.EnumerateObject())
-                {
-                    TpmHash.TryParseBankName(bank.Name, out TpmAlgorithm alg);
-                    if (bank.Value.ValueKind != JsonValueKind.Object)
-                    {
-                        StrictJson.Fail($"{path}.pcrs.{bank.Name}", "is not an object");
-                    }
-
-                    foreach (JsonProperty pcr in bank.Value.EnumerateObject())
-                    {
-                        string pcrPath = $"{path}.pcrs.{bank.Name}.{pcr.Name}";
-                        int index = StrictJson.PcrIndex(pcr.Name, pcrPath);
-                        byte[] value = StrictJson.Hex(pcr.Value, pcrPath, TpmHash.MaxDigestSize);
-                        if (value.Length != TpmHash.DigestSize(alg))
-                        {
-                            StrictJson.Fail(pcrPath, $"is not a {bank.Name} digest");
-                        }
-
-                        pcrs.Add(new PcrValue(alg, index, value));
-                    }
-                }
-            }
+            List<PcrValue> pcrs = StrictJson.TryOptional(c, "pcrs", out JsonElement banks)
+                ? StrictJson.PcrValues(banks, path + ".pcrs", PcrValueSet.MaxValues)
+                : [];
 
             var events = new List<RequiredEvent>();
             if (StrictJson.TryOptional(c, "events", out JsonElement evs))
@@ -304,19 +281,7 @@ public sealed class GoldenValuesPolicy
 
                 if (c.RequiredPcrs.Count > 0)
                 {
-                    w.WriteStartObject("pcrs");
-                    foreach (IGrouping<TpmAlgorithm, PcrValue> bank in c.RequiredPcrs.GroupBy(p => p.Hash).OrderBy(g => g.Key))
-                    {
-                        w.WriteStartObject(TpmHash.BankName(bank.Key)!);
-                        foreach (PcrValue p in bank.OrderBy(p => p.Index))
-                        {
-                            w.WriteString(p.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), Convert.ToHexStringLower(p.Digest.Span));
-                        }
-
-                        w.WriteEndObject();
-                    }
-
-                    w.WriteEndObject();
+                    StrictJson.WritePcrValues(w, "pcrs", c.RequiredPcrs);
                 }
 
                 if (c.RequiredEvents.Count > 0)

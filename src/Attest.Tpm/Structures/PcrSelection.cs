@@ -88,6 +88,9 @@ public sealed class PcrSelection : IEquatable<PcrSelection>
     /// <summary>The largest sizeofSelect accepted: 4 octets, PCRs 0..31 (PCR_SELECT_MAX on PC Client TPMs is 3).</summary>
     public const int MaxSizeOfSelect = 4;
 
+    /// <summary>The largest TPML_PCR_SELECTION accepted: the count and <see cref="MaxBanks"/> banks of the largest sizeofSelect.</summary>
+    public const int MaxSize = 4 + (MaxBanks * (2 + 1 + MaxSizeOfSelect));
+
     private readonly PcrBankSelection[] _banks;
 
     /// <summary>Creates a selection of <paramref name="banks"/> in the given order.</summary>
@@ -220,29 +223,11 @@ public sealed class PcrSelection : IEquatable<PcrSelection>
 
     /// <summary>Reads a TPML_PCR_SELECTION at the start of <paramref name="source"/>.</summary>
     /// <exception cref="TpmFormatException">A count, bank or sizeofSelect is out of range, a bank repeats, or the bytes run out.</exception>
-    public static PcrSelection Read(ReadOnlySpan<byte> source, out int bytesConsumed)
-    {
-        var reader = new TpmReader(source);
-        PcrSelection result = Read(ref reader);
-        bytesConsumed = reader.Position;
-        return result;
-    }
+    public static PcrSelection Read(ReadOnlySpan<byte> source, out int bytesConsumed) => TpmStructure.Read(source, MaxSize, Read, out bytesConsumed);
 
     /// <summary>Tries <see cref="Read(ReadOnlySpan{byte}, out int)"/>; on failure nothing is consumed.</summary>
-    public static bool TryRead(ReadOnlySpan<byte> source, [NotNullWhen(true)] out PcrSelection? result, out int bytesConsumed)
-    {
-        try
-        {
-            result = Read(source, out bytesConsumed);
-            return true;
-        }
-        catch (TpmFormatException)
-        {
-            result = null;
-            bytesConsumed = 0;
-            return false;
-        }
-    }
+    public static bool TryRead(ReadOnlySpan<byte> source, [NotNullWhen(true)] out PcrSelection? result, out int bytesConsumed) =>
+        TpmStructure.TryRead(source, MaxSize, Read, out result, out bytesConsumed);
 
     /// <summary>Writes the TPML_PCR_SELECTION encoding.</summary>
     public void WriteTo(TpmWriter writer)

@@ -63,47 +63,15 @@ public sealed class TpmAttest
 
     /// <summary>Reads a TPMS_ATTEST quote at the start of <paramref name="source"/>.</summary>
     /// <exception cref="TpmFormatException">Malformed, or not a quote.</exception>
-    public static TpmAttest Read(ReadOnlySpan<byte> source, out int bytesConsumed)
-    {
-        var reader = new TpmReader(source[..Math.Min(source.Length, MaxSize)]);
-        TpmAttest result = Read(ref reader);
-        bytesConsumed = reader.Position;
-        return result;
-    }
+    public static TpmAttest Read(ReadOnlySpan<byte> source, out int bytesConsumed) => TpmStructure.Read(source, MaxSize, Read, out bytesConsumed);
 
     /// <summary>Tries <see cref="Read(ReadOnlySpan{byte}, out int)"/>; on failure nothing is consumed.</summary>
-    public static bool TryRead(ReadOnlySpan<byte> source, [NotNullWhen(true)] out TpmAttest? result, out int bytesConsumed)
-    {
-        try
-        {
-            result = Read(source, out bytesConsumed);
-            return true;
-        }
-        catch (TpmFormatException)
-        {
-            result = null;
-            bytesConsumed = 0;
-            return false;
-        }
-    }
+    public static bool TryRead(ReadOnlySpan<byte> source, [NotNullWhen(true)] out TpmAttest? result, out int bytesConsumed) =>
+        TpmStructure.TryRead(source, MaxSize, Read, out result, out bytesConsumed);
 
     /// <summary>Parses a TPMS_ATTEST quote that must fill <paramref name="source"/> exactly (it is the signed message).</summary>
     /// <exception cref="TpmFormatException">Malformed, not a quote, too large, or trailing bytes.</exception>
-    public static TpmAttest Parse(ReadOnlySpan<byte> source)
-    {
-        if (source.Length > MaxSize)
-        {
-            TpmFormatException.Throw("TPMS_ATTEST", 0, $"{source.Length} bytes exceed the maximum {MaxSize}");
-        }
-
-        TpmAttest result = Read(source, out int consumed);
-        if (consumed != source.Length)
-        {
-            TpmFormatException.Throw("TPMS_ATTEST", consumed, $"{source.Length - consumed} trailing bytes");
-        }
-
-        return result;
-    }
+    public static TpmAttest Parse(ReadOnlySpan<byte> source) => TpmStructure.Parse(source, MaxSize, Read, "TPMS_ATTEST");
 
     internal static TpmAttest Read(ref TpmReader reader)
     {

@@ -130,81 +130,28 @@ public sealed class TpmPublic
 
     /// <summary>Reads a TPMT_PUBLIC at the start of <paramref name="source"/>.</summary>
     /// <exception cref="TpmFormatException">The bytes are not a well-formed RSA or ECC TPMT_PUBLIC.</exception>
-    public static TpmPublic Read(ReadOnlySpan<byte> source, out int bytesConsumed)
-    {
-        var reader = new TpmReader(source[..Math.Min(source.Length, MaxSize)]);
-        TpmPublic result = Read(ref reader);
-        bytesConsumed = reader.Position;
-        return result;
-    }
+    public static TpmPublic Read(ReadOnlySpan<byte> source, out int bytesConsumed) => TpmStructure.Read(source, MaxSize, Read, out bytesConsumed);
 
     /// <summary>Tries <see cref="Read(ReadOnlySpan{byte}, out int)"/>; on failure nothing is consumed.</summary>
-    public static bool TryRead(ReadOnlySpan<byte> source, [NotNullWhen(true)] out TpmPublic? result, out int bytesConsumed)
-    {
-        try
-        {
-            result = Read(source, out bytesConsumed);
-            return true;
-        }
-        catch (TpmFormatException)
-        {
-            result = null;
-            bytesConsumed = 0;
-            return false;
-        }
-    }
+    public static bool TryRead(ReadOnlySpan<byte> source, [NotNullWhen(true)] out TpmPublic? result, out int bytesConsumed) =>
+        TpmStructure.TryRead(source, MaxSize, Read, out result, out bytesConsumed);
 
     /// <summary>Reads a TPM2B_PUBLIC (UINT16 size, then a TPMT_PUBLIC filling exactly that size) at the start of <paramref name="source"/>.</summary>
     /// <exception cref="TpmFormatException">Malformed, or the TPMT_PUBLIC does not fill the size.</exception>
-    public static TpmPublic ReadSized(ReadOnlySpan<byte> source, out int bytesConsumed)
-    {
-        var reader = new TpmReader(source);
-        TpmPublic result = ReadSized(ref reader);
-        bytesConsumed = reader.Position;
-        return result;
-    }
+    public static TpmPublic ReadSized(ReadOnlySpan<byte> source, out int bytesConsumed) =>
+        TpmStructure.Read(source, MaxSize + 2, ReadSized, out bytesConsumed);
 
     /// <summary>Tries <see cref="ReadSized(ReadOnlySpan{byte}, out int)"/>; on failure nothing is consumed.</summary>
-    public static bool TryReadSized(ReadOnlySpan<byte> source, [NotNullWhen(true)] out TpmPublic? result, out int bytesConsumed)
-    {
-        try
-        {
-            result = ReadSized(source, out bytesConsumed);
-            return true;
-        }
-        catch (TpmFormatException)
-        {
-            result = null;
-            bytesConsumed = 0;
-            return false;
-        }
-    }
+    public static bool TryReadSized(ReadOnlySpan<byte> source, [NotNullWhen(true)] out TpmPublic? result, out int bytesConsumed) =>
+        TpmStructure.TryRead(source, MaxSize + 2, ReadSized, out result, out bytesConsumed);
 
     /// <summary>Parses a TPMT_PUBLIC that must fill <paramref name="source"/> exactly.</summary>
-    /// <exception cref="TpmFormatException">Malformed, or trailing bytes.</exception>
-    public static TpmPublic Parse(ReadOnlySpan<byte> source)
-    {
-        TpmPublic result = Read(source, out int consumed);
-        if (consumed != source.Length)
-        {
-            Fail("TPMT_PUBLIC", consumed, $"{source.Length - consumed} trailing bytes");
-        }
-
-        return result;
-    }
+    /// <exception cref="TpmFormatException">Malformed, too large, or trailing bytes.</exception>
+    public static TpmPublic Parse(ReadOnlySpan<byte> source) => TpmStructure.Parse(source, MaxSize, Read, "TPMT_PUBLIC");
 
     /// <summary>Parses a TPM2B_PUBLIC that must fill <paramref name="source"/> exactly.</summary>
-    /// <exception cref="TpmFormatException">Malformed, or trailing bytes.</exception>
-    public static TpmPublic ParseSized(ReadOnlySpan<byte> source)
-    {
-        TpmPublic result = ReadSized(source, out int consumed);
-        if (consumed != source.Length)
-        {
-            Fail("TPM2B_PUBLIC", consumed, $"{source.Length - consumed} trailing bytes");
-        }
-
-        return result;
-    }
+    /// <exception cref="TpmFormatException">Malformed, too large, or trailing bytes.</exception>
+    public static TpmPublic ParseSized(ReadOnlySpan<byte> source) => TpmStructure.Parse(source, MaxSize + 2, ReadSized, "TPM2B_PUBLIC");
 
     /// <summary>Reads a TPM2B_PUBLIC from <paramref name="reader"/>: its TPMT_PUBLIC must fill the size exactly.</summary>
     internal static TpmPublic ReadSized(ref TpmReader reader)

@@ -17,6 +17,9 @@ public sealed class TpmSignature
     /// <summary>The largest ECC signature part r or s (P-521).</summary>
     public const int MaxEccParameterSize = 66;
 
+    /// <summary>The largest TPMT_SIGNATURE accepted: sigAlg, hash and the largest RSA signature.</summary>
+    public const int MaxSize = 2 + 2 + 2 + MaxRsaSignatureSize;
+
     private readonly byte[] _rsaSignature;
     private readonly byte[] _r;
     private readonly byte[] _s;
@@ -50,42 +53,15 @@ public sealed class TpmSignature
 
     /// <summary>Reads a TPMT_SIGNATURE at the start of <paramref name="source"/>.</summary>
     /// <exception cref="TpmFormatException">Malformed, or not an asymmetric signature.</exception>
-    public static TpmSignature Read(ReadOnlySpan<byte> source, out int bytesConsumed)
-    {
-        var reader = new TpmReader(source);
-        TpmSignature result = Read(ref reader);
-        bytesConsumed = reader.Position;
-        return result;
-    }
+    public static TpmSignature Read(ReadOnlySpan<byte> source, out int bytesConsumed) => TpmStructure.Read(source, MaxSize, Read, out bytesConsumed);
 
     /// <summary>Tries <see cref="Read(ReadOnlySpan{byte}, out int)"/>; on failure nothing is consumed.</summary>
-    public static bool TryRead(ReadOnlySpan<byte> source, [NotNullWhen(true)] out TpmSignature? result, out int bytesConsumed)
-    {
-        try
-        {
-            result = Read(source, out bytesConsumed);
-            return true;
-        }
-        catch (TpmFormatException)
-        {
-            result = null;
-            bytesConsumed = 0;
-            return false;
-        }
-    }
+    public static bool TryRead(ReadOnlySpan<byte> source, [NotNullWhen(true)] out TpmSignature? result, out int bytesConsumed) =>
+        TpmStructure.TryRead(source, MaxSize, Read, out result, out bytesConsumed);
 
     /// <summary>Parses a TPMT_SIGNATURE that must fill <paramref name="source"/> exactly.</summary>
-    /// <exception cref="TpmFormatException">Malformed, not an asymmetric signature, or trailing bytes.</exception>
-    public static TpmSignature Parse(ReadOnlySpan<byte> source)
-    {
-        TpmSignature result = Read(source, out int consumed);
-        if (consumed != source.Length)
-        {
-            TpmFormatException.Throw("TPMT_SIGNATURE", consumed, $"{source.Length - consumed} trailing bytes");
-        }
-
-        return result;
-    }
+    /// <exception cref="TpmFormatException">Malformed, not an asymmetric signature, too large, or trailing bytes.</exception>
+    public static TpmSignature Parse(ReadOnlySpan<byte> source) => TpmStructure.Parse(source, MaxSize, Read, "TPMT_SIGNATURE");
 
     /// <summary>Encodes an RSASSA TPMT_SIGNATURE.</summary>
     public static byte[] EncodeRsaSsa(TpmAlgorithm hashAlg, ReadOnlySpan<byte> signature) =>
