@@ -13,7 +13,9 @@
 #     dotnet publish agent -c Release -o /tmp/agent-after
 #     bench/scripts/hook-time.sh -n 30 before='dotnet /tmp/agent-before/attest-agent.dll' after=/tmp/agent-after/attest-agent
 # Needs root, Debian's nix-bin and a default store where sandbox=false builds work (as the agent tests do).
-# The hook prints its own hashing time ("hashing N ms"); its median is reported next to the wall time.
+# The hook prints its own hashing time ("hashing N ms"); its median is reported next to the wall time. With GNU
+# time (/usr/bin/time) the CPU time of each run (user + system, the hook and its children) is reported as well:
+# on a machine shared with other work it is the steadier figure.
 set -euo pipefail
 
 runs=20
@@ -85,18 +87,22 @@ for spec in "$@"; do
   labels+=("$label")
   : > "$dir/times"
   : > "$dir/hashing"
+  : > "$dir/cpu"
   i=$((i + 1))
 done
 
 now_ns() { date +%s%N; }
+timer=()
+if [[ -x /usr/bin/time ]]; then timer=(/usr/bin/time -f '%U %S' -o "$work/cpu.last"); fi
 for ((run = 0; run < runs; run++)); do
   for ((j = 0; j < ${#labels[@]}; j++)); do
     dir="$work/agent-$j"
     start=$(now_ns)
-    "$dir/post-build-hook" 2> "$dir/last.err"
+    "${timer[@]}" "$dir/post-build-hook" 2> "$dir/last.err"
     end=$(now_ns)
     echo $(((end - start) / 1000)) >> "$dir/times"
     sed -n 's/.*hashing \([0-9.]*\) ms.*/\1/p' "$dir/last.err" >> "$dir/hashing"
+    if [[ ${#timer[@]} -gt 0 ]]; then awk '{ printf "%d\n", ($1 + $2) * 1000000 }' "$work/cpu.last" >> "$dir/cpu"; fi
   done
 done
 
@@ -104,12 +110,12 @@ done
 percentile() { sort -n "$1" | awk -v p="$2" '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit } r = int((p * NR + 99) / 100); if (r < 1) r = 1; print v[r] }'; }
 
 echo "derivation: $DRV_PATH ($(wc -w <<< "$OUT_PATHS") outputs); $runs runs each; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-12s %10s %10s %10s %10s %14s\n' label 'median ms' 'p90 ms' 'min ms' 'max ms' 'hashing ms'
+printf '%-16s %10s %10s %10s %10s %12s %12s\n' label 'median ms' 'p90 ms' 'min ms' 'max ms' 'hashing ms' 'CPU ms'
+ms() { if [[ $1 == - ]]; then echo -; else awk '{ printf "%.1f", $1 / 1000 }' <<< "$1"; fi; }
 for ((j = 0; j < ${#labels[@]}; j++)); do
   dir="$work/agent-$j"
-  ms() { awk '{ printf "%.1f", $1 / 1000 }' <<< "$1"; }
   hashing=$(percentile "$dir/hashing" 50)
-  printf '%-12s %10s %10s %10s %10s %14s\n' "${labels[$j]}" "$(ms "$(percentile "$dir/times" 50)")" \
+  printf '%-16s %10s %10s %10s %10s %12s %12s\n' "${labels[$j]}" "$(ms "$(percentile "$dir/times" 50)")" \
     "$(ms "$(percentile "$dir/times" 90)")" "$(ms "$(percentile "$dir/times" 0)")" "$(ms "$(percentile "$dir/times" 100)")" \
-    "${hashing:--}"
+    "${hashing:--}" "$(ms "$(percentile "$dir/cpu" 50)")"
 done

@@ -120,20 +120,15 @@ public sealed record AgentOptions
     /// <exception cref="AgentConfigurationException">The JSON is malformed or a setting is invalid.</exception>
     public static AgentOptions Parse(ReadOnlySpan<byte> json, string source)
     {
-        AgentOptions? options;
+        AgentOptions options;
         try
         {
-            options = JsonSerializer.Deserialize<AgentOptions>(json, SerializerOptions);
+            options = AgentOptionsReader.Read(json.ToArray());
         }
         catch (JsonException e)
         {
             var where = e.Path is null ? string.Empty : $" at {e.Path}";
             throw new AgentConfigurationException($"Configuration '{source}' is invalid{where}: {e.Message}", e);
-        }
-
-        if (options is null)
-        {
-            throw new AgentConfigurationException($"Configuration '{source}' is null.");
         }
 
         options.Validate(source);

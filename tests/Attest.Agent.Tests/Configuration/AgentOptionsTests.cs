@@ -1,6 +1,8 @@
 using System.Text;
 using Attest.Agent.Core.Configuration;
 using Attest.Agent.Tests.Infrastructure;
+using FsCheck;
+using FsCheck.Fluent;
 
 namespace Attest.Agent.Tests.Configuration;
 
@@ -58,6 +60,75 @@ public sealed class AgentOptionsTests
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         Assert.Contains("agent.json", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_EveryNestedSetting_Read()
+    {
+        const string Json = """
+            {
+              "BuilderName": "builder-a", "keyPath": "/k", "spoolDirectory": "/s",
+              "nix": { "store": null, "binDirectory": "/usr/bin", "rebuildStore": "/r", "rebuildOptions": { "sandbox": "true" } },
+              "delivery": { "initialBackoff": "00:00:02", "maxBackoff": "1.00:00:00", "requestTimeout": "00:00:00.5000000" },
+              "tpm": { "tcti": "swtpm:host=127.0.0.1,port=2321", "pcrs": "sha256:0,7" },
+              "failBuildOnError": false
+            }
+            """;
+
+        var options = AgentOptions.Parse(Encoding.UTF8.GetBytes(Json), "test");
+
+        Assert.Equal("builder-a", options.BuilderName);
+        Assert.Null(options.Nix.Store);
+        Assert.Equal("/usr/bin", options.Nix.BinDirectory);
+        Assert.Equal("/r", options.Nix.RebuildStore);
+        Assert.Equal("true", options.Nix.RebuildOptions["sandbox"]);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.Delivery.InitialBackoff);
+        Assert.Equal(TimeSpan.FromDays(1), options.Delivery.MaxBackoff);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.Delivery.RequestTimeout);
+        Assert.Equal("swtpm:host=127.0.0.1,port=2321", options.Tpm?.Tcti);
+        Assert.False(options.FailBuildOnError);
+    }
+
+    [Fact]
+    public void Parse_PartialDeliverySection_KeepsDefaultsOfTheRest()
+    {
+        var options = AgentOptions.Parse(Encoding.UTF8.GetBytes("""{"builderName":"b","keyPath":"/k","spoolDirectory":"/s","delivery":{"maxBackoff":"00:10:00"}}"""), "test");
+
+        Assert.Equal(TimeSpan.FromSeconds(1), options.Delivery.InitialBackoff);
+        Assert.Equal(TimeSpan.FromMinutes(10), options.Delivery.MaxBackoff);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.Delivery.RequestTimeout);
+    }
+
+    [Theory]
+    [InlineData("""{"builderName":"b","keyPath":"/k","spoolDirectory":"/s","nix":{"colour":"x"}}""", "$.nix.colour")]
+    [InlineData("""{"builderName":"b","keyPath":"/k","spoolDirectory":"/s","delivery":{"maxBackoff":"soon"}}""", "$.delivery.maxBackoff")]
+    [InlineData("""{"builderName":"b","keyPath":"/k","spoolDirectory":"/s","failBuildOnError":"yes"}""", "$.failBuildOnError")]
+    [InlineData("""{"builderName":"b","keyPath":"/k","spoolDirectory":"/s","logUrls":"http://x/"}""", "$.logUrls")]
+    [InlineData("""{"builderName":"b","keyPath":"/k","spoolDirectory":"/s","logUrls":[42]}""", "$.logUrls[0]")]
+    [InlineData("""{"builderName":null,"keyPath":"/k","spoolDirectory":"/s"}""", "$.builderName")]
+    [InlineData("""{"builderName":"b","keyPath":"/k","spoolDirectory":"/s","nix":[]}""", "$.nix")]
+    [InlineData("""[]""", "$")]
+    public void Parse_WrongShape_ErrorNamesThePath(string json, string expected)
+    {
+        var error = Assert.Throws<AgentConfigurationException>(() => AgentOptions.Parse(Encoding.UTF8.GetBytes(json), "agent.json"));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [FsCheck.Xunit.Property(MaxTest = 300)]
+    public Property Parse_MutatedValidFile_ParsesOrConfigurationError(int position, byte value)
+    {
+        var bytes = Encoding.UTF8.GetBytes(Valid);
+        bytes[(position & 0x7fffffff) % bytes.Length] = value;
+        try
+        {
+            _ = AgentOptions.Parse(bytes, "mutated");
+            return true.ToProperty();
+        }
+        catch (AgentConfigurationException)
+        {
+            return true.ToProperty();
+        }
     }
 
     [Fact]
