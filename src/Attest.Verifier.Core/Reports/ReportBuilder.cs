@@ -119,6 +119,13 @@ public sealed class ReportBuilder
         ArgumentException.ThrowIfNullOrEmpty(outputName);
         ArgumentException.ThrowIfNullOrEmpty(storePath);
         ArgumentException.ThrowIfNullOrEmpty(narHash);
+        AddClaim(keyId, new ParsedClaim(OutputKey(derivation, outputName), storePath, narHash), DayNumber(finishedOn));
+    }
+
+    private static string OutputKey(string derivation, string outputName) => derivation + "!" + outputName;
+
+    private void AddClaim(string keyId, in ParsedClaim claim, int day)
+    {
         var builder = BuilderFor(keyId);
         if (builder < 0)
         {
@@ -126,8 +133,8 @@ public sealed class ReportBuilder
             return;
         }
 
-        var day = DayNumber(finishedOn);
-        ref var state = ref CollectionsMarshal.GetValueRefOrAddDefault(_outputs, derivation + "!" + outputName, out var exists);
+        var (outputKey, storePath, narHash) = claim;
+        ref var state = ref CollectionsMarshal.GetValueRefOrAddDefault(_outputs, outputKey, out var exists);
         if (!exists)
         {
             state = new OutputState(storePath, day);
@@ -240,15 +247,9 @@ public sealed class ReportBuilder
                 NameBuilder(parsed.KeyId!, parsed.BuilderName!);
                 break;
             case ReportEntryResult.Attestation:
-                foreach (var output in parsed.Document!.Statement.Outputs)
+                foreach (var claim in parsed.Claims!)
                 {
-                    AddAttestation(
-                        parsed.Document.SignerKeyId,
-                        parsed.Document.DerivationPath.FullPath,
-                        output.Name,
-                        output.Path.FullPath,
-                        output.NarHash.ToString(),
-                        parsed.Document.Statement.FinishedOn);
+                    AddClaim(parsed.KeyId!, claim, parsed.Day);
                 }
 
                 break;
@@ -279,18 +280,29 @@ public sealed class ReportBuilder
 
     private static int DayNumber(DateTimeOffset time) => DateOnly.FromDateTime(time.UtcDateTime).DayNumber;
 
-    private readonly record struct ParsedEntry(ReportEntryResult Result, AttestationDocument? Document, string? KeyId, string? BuilderName)
+    // One output of one attestation, with every string the merge needs computed during the parallel parse.
+    private readonly record struct ParsedClaim(string OutputKey, string StorePath, string NarHash);
+
+    private readonly record struct ParsedEntry(ReportEntryResult Result, string? KeyId, string? BuilderName, ParsedClaim[]? Claims, int Day)
     {
         public static ParsedEntry Parse(ReadOnlySpan<byte> entry)
         {
             switch (LogEntries.Classify(entry))
             {
                 case LogEntryKind.Attestation when AttestationDocument.TryParse(entry, out var document, out _):
-                    return new ParsedEntry(ReportEntryResult.Attestation, document, null, null);
+                    var derivation = document.DerivationPath.FullPath;
+                    var outputs = document.Statement.Outputs;
+                    var claims = new ParsedClaim[outputs.Count];
+                    for (var i = 0; i < claims.Length; i++)
+                    {
+                        claims[i] = new ParsedClaim(OutputKey(derivation, outputs[i].Name), outputs[i].Path.FullPath, outputs[i].NarHash.ToString());
+                    }
+
+                    return new ParsedEntry(ReportEntryResult.Attestation, document.SignerKeyId, null, claims, DayNumber(document.Statement.FinishedOn));
                 case LogEntryKind.RegistryChange when TryReadRegistryChange(entry, out var change):
-                    return new ParsedEntry(ReportEntryResult.RegistryChange, null, change.Builder.KeyId, change.Builder.Name);
+                    return new ParsedEntry(ReportEntryResult.RegistryChange, change.Builder.KeyId, change.Builder.Name, null, 0);
                 default:
-                    return new ParsedEntry(ReportEntryResult.Unreadable, null, null, null);
+                    return new ParsedEntry(ReportEntryResult.Unreadable, null, null, null, 0);
             }
         }
 

@@ -4,6 +4,8 @@ using Attest.Provenance.Registry;
 using Attest.Provenance.Signing;
 using Attest.Verifier.Reports;
 using Attest.Verifier.Tests.Support;
+using FsCheck;
+using FsCheck.Fluent;
 
 namespace Attest.Verifier.Tests.Reports;
 
@@ -136,5 +138,44 @@ public sealed class ReportBuilderTests : IDisposable
         Assert.Contains(Attestations.NarHashText("bob-bytes"), html, StringComparison.Ordinal);
         Assert.True(html.IndexOf("id=\"disputed\"", StringComparison.Ordinal) < html.IndexOf("id=\"reproduced\"", StringComparison.Ordinal));
         Assert.Equal(Encoding.UTF8.GetByteCount(html), Encoding.UTF8.GetBytes(html).Length);
+    }
+
+    [Fact]
+    public void AddBatch_AnyEntriesAndChunking_SameReportAsAddingOneByOne()
+    {
+        byte[][] pool =
+        [
+            .. from key in new[] { _alice, _bob, _admin }
+               from package in new[] { "p0", "p1", "p2", "p3" }
+               from content in new[] { "c0", "c1" }
+               select Attestations.Document(key, package, content, Day1),
+            "{\"dsse\":{}}"u8.ToArray(),
+        ];
+        Prop.ForAll(
+            Gen.ListOf(Gen.Choose(0, pool.Length - 1)).ToArbitrary(),
+            Gen.Choose(1, 10).ToArbitrary(),
+            (picks, chunk) =>
+            {
+                var one = new ReportBuilder();
+                var batched = new ReportBuilder();
+                foreach (var pick in picks)
+                {
+                    one.Add(pool[pick]);
+                }
+
+                foreach (var part in picks.Select(p => pool[p]).Chunk(chunk))
+                {
+                    batched.AddBatch(part);
+                }
+
+                Assert.Equal(Json(one.Build(Day2)), Json(batched.Build(Day2)));
+            }).QuickCheckThrowOnFailure();
+    }
+
+    private static string Json(ReproducibilityReport report)
+    {
+        using var stream = new MemoryStream();
+        ReportJsonWriter.Write(report, stream);
+        return Encoding.UTF8.GetString(stream.ToArray());
     }
 }
