@@ -129,58 +129,52 @@ internal static class TpmCommands
         return bytes;
     }
 
-    public static (bool MoreData, TpmCapability Capability, int DataOffset) DecodeCapabilityHeader(ref TpmReader r)
+    public static (bool MoreData, PcrSelection Banks) DecodeCapabilityPcrs(ReadOnlySpan<byte> parameters) =>
+        DecodeCapability(parameters, TpmCapability.Pcrs, PcrSelection.Read);
+
+    public static (bool MoreData, IReadOnlyList<TpmTaggedProperty> Properties) DecodeCapabilityProperties(ReadOnlySpan<byte> parameters) =>
+        DecodeCapability(parameters, TpmCapability.TpmProperties, static (ref TpmReader r) =>
+        {
+            var list = new TpmTaggedProperty[ReadCount(ref r, "TPML_TAGGED_TPM_PROPERTY.count", 8)];
+            for (int i = 0; i < list.Length; i++)
+            {
+                list[i] = new TpmTaggedProperty((TpmProperty)r.ReadUInt32("property"), r.ReadUInt32("value"));
+            }
+
+            return (IReadOnlyList<TpmTaggedProperty>)list;
+        });
+
+    public static (bool MoreData, IReadOnlyList<uint> Handles) DecodeCapabilityHandles(ReadOnlySpan<byte> parameters) =>
+        DecodeCapability(parameters, TpmCapability.Handles, static (ref TpmReader r) =>
+        {
+            var list = new uint[ReadCount(ref r, "TPML_HANDLE.count", 4)];
+            for (int i = 0; i < list.Length; i++)
+            {
+                list[i] = r.ReadUInt32("handle");
+            }
+
+            return (IReadOnlyList<uint>)list;
+        });
+
+    /// <summary>GetCapability's response (Part 3 §30.2): moreData, then TPMS_CAPABILITY_DATA of the requested capability.</summary>
+    private static (bool MoreData, T Data) DecodeCapability<T>(ReadOnlySpan<byte> parameters, TpmCapability expected, TpmStructureReader<T> readData)
     {
+        var r = new TpmReader(parameters);
         byte more = r.ReadByte("moreData");
         if (more > 1)
         {
-            throw new TpmFormatException($"moreData at offset {r.Position - 1}: {more} is not a TPMI_YES_NO.", "moreData", r.Position - 1);
+            TpmFormatException.Throw("moreData", 0, $"{more} is not a TPMI_YES_NO");
         }
 
         var capability = (TpmCapability)r.ReadUInt32("capabilityData.capability");
-        return (more == 1, capability, r.Position);
-    }
-
-    public static (bool MoreData, PcrSelection Banks) DecodeCapabilityPcrs(ReadOnlySpan<byte> parameters)
-    {
-        var r = new TpmReader(parameters);
-        (bool more, TpmCapability cap, _) = DecodeCapabilityHeader(ref r);
-        ExpectCapability(cap, TpmCapability.Pcrs);
-        PcrSelection banks = PcrSelection.Read(ref r);
-        r.EnsureEnd("TPM2_GetCapability response");
-        return (more, banks);
-    }
-
-    public static (bool MoreData, IReadOnlyList<TpmTaggedProperty> Properties) DecodeCapabilityProperties(ReadOnlySpan<byte> parameters)
-    {
-        var r = new TpmReader(parameters);
-        (bool more, TpmCapability cap, _) = DecodeCapabilityHeader(ref r);
-        ExpectCapability(cap, TpmCapability.TpmProperties);
-        int count = ReadCount(ref r, "TPML_TAGGED_TPM_PROPERTY.count", 8);
-        var list = new TpmTaggedProperty[count];
-        for (int i = 0; i < count; i++)
+        if (capability != expected)
         {
-            list[i] = new TpmTaggedProperty((TpmProperty)r.ReadUInt32("property"), r.ReadUInt32("value"));
+            TpmFormatException.Throw("capabilityData.capability", 1, $"{capability} returned for a {expected} request");
         }
 
+        T data = readData(ref r);
         r.EnsureEnd("TPM2_GetCapability response");
-        return (more, list);
-    }
-
-    public static (bool MoreData, IReadOnlyList<uint> Handles) DecodeCapabilityHandles(ReadOnlySpan<byte> parameters)
-    {
-        var r = new TpmReader(parameters);
-        (bool more, TpmCapability cap, _) = DecodeCapabilityHeader(ref r);
-        ExpectCapability(cap, TpmCapability.Handles);
-        int count = ReadCount(ref r, "TPML_HANDLE.count", 4);
-        var list = new uint[count];
-        for (int i = 0; i < count; i++)
-        {
-            list[i] = r.ReadUInt32("handle");
-        }
-
-        r.EnsureEnd("TPM2_GetCapability response");
-        return (more, list);
+        return (more == 1, data);
     }
 
     public static CreatePrimaryResponse DecodeCreatePrimary(uint handle, ReadOnlySpan<byte> parameters)
@@ -339,14 +333,6 @@ internal static class TpmCommands
         }
 
         return (int)count;
-    }
-
-    private static void ExpectCapability(TpmCapability actual, TpmCapability expected)
-    {
-        if (actual != expected)
-        {
-            throw new TpmFormatException($"capabilityData.capability at offset 1: {actual} returned for a {expected} request.", "capabilityData.capability", 1);
-        }
     }
 
     private static void CheckName(TpmPublic publicArea, ReadOnlySpan<byte> name, string field)
