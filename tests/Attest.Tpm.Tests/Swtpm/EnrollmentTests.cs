@@ -14,15 +14,18 @@ public sealed class EnrollmentTests(SwtpmFixture fixture) : IClassFixture<SwtpmF
 {
     private static CancellationToken Ct => CancellationToken.None;
 
-    [Fact]
-    public async Task ActivateCredential_SoftwareMakeCredentialForTheAk_RecoversTheSecretAndFlushesTheSession()
+    [Theory]
+    [InlineData(EndorsementKeyKind.Rsa2048, 0x8101_0040u)]
+    [InlineData(EndorsementKeyKind.EccP256, 0x8101_0043u)]
+    public async Task ActivateCredential_SoftwareMakeCredentialForTheAk_RecoversTheSecretAndFlushesTheSession(EndorsementKeyKind kind, uint akHandle)
     {
         await using TpmDevice tpm = fixture.Instance.OpenDevice();
         var attestor = new TpmAttestor(tpm);
-        EndorsementKey ek = await attestor.GetEndorsementKeyAsync(EndorsementKeyKind.Rsa2048, null, Ct);
-        LoadedAttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, 0x8101_0040, Ct);
+        EndorsementKey ek = await attestor.GetEndorsementKeyAsync(kind, null, Ct);
+        LoadedAttestationKey ak = await attestor.EnsureAttestationKeyAsync(AttestationKeyAlgorithm.EcdsaP256, akHandle, Ct);
+        Assert.Empty(KeyRequirements.CheckEndorsementKey(ek.PublicArea));
         byte[] secret = RandomNumberGenerator.GetBytes(32);
-        MadeCredential made = CredentialMaker.Make(TpmPublic.ParseSized(ek.Public.Span), ak.Name.Span, secret);
+        MadeCredential made = CredentialMaker.Make(ek.PublicArea, ak.Name.Span, secret);
 
         byte[] recovered = await attestor.ActivateCredentialAsync(ak, ek, made.CredentialBlob, made.Secret, Ct);
 
