@@ -6,10 +6,10 @@ public enum QuoteFailureCode
     /// <summary>The TPMS_ATTEST bytes are not a well-formed quote.</summary>
     MalformedAttest = 1,
 
-    /// <summary>The TPMT_SIGNATURE bytes are malformed or of an unsupported algorithm.</summary>
+    /// <summary>The TPMT_SIGNATURE bytes are malformed, or not an RSA or ECC signature.</summary>
     MalformedSignature,
 
-    /// <summary>The signature algorithm or hash does not match the AK (only RSASSA/ECDSA with SHA-256 are accepted).</summary>
+    /// <summary>The signature scheme or hash is not the AK's (only RSASSA for RSA AKs and ECDSA for ECC AKs, with SHA-256, are accepted).</summary>
     UnsupportedSignatureScheme,
 
     /// <summary>The signature does not verify with the enrolled AK over SHA-256(TPMS_ATTEST).</summary>

@@ -215,6 +215,22 @@ public sealed class QuoteVerifierTests
         Assert.Equal(QuoteFailureCode.UnsupportedSignatureScheme, Assert.Single(verdict.Failures).Code);
     }
 
+    [Theory]
+    [InlineData(TpmAlgorithm.EcSchnorr)]
+    [InlineData(TpmAlgorithm.Sm2)]
+    [InlineData(TpmAlgorithm.EcDaa)]
+    public void Verify_OtherEccSignatureScheme_UnsupportedSchemeNotMalformed(TpmAlgorithm scheme)
+    {
+        using var q = new SoftwareTpm.Quote();
+        byte[] sig = q.Signature;
+        sig[1] = (byte)scheme;
+
+        QuoteVerdict verdict = QuoteVerifier.Verify(q.Attest, sig, q.Ak, q.Nonce, q.Pcrs);
+
+        Assert.Equal(QuoteFailureCode.UnsupportedSignatureScheme, Assert.Single(verdict.Failures).Code);
+        Assert.Equal(scheme, verdict.Signature!.SigAlg);
+    }
+
     [Fact]
     public void Verify_GarbageEverywhere_ReportsBothParseFailures()
     {
