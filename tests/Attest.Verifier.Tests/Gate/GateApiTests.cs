@@ -27,7 +27,7 @@ public sealed class GateApiTests
         var decider = new PreparedDecider(TwoOperators);
         await using var fixture = await GateFixture.StartAsync(decider);
         var (path, hash, _, url) = fixture.AddPath("hello-2.12");
-        decider.Attest(path, Attestation(Alice, hash, 1), Attestation(Bob, hash, 2));
+        decider.AttestByBoth(path, hash);
 
         using HttpResponseMessage response = await fixture.Http.GetAsync($"{path.HashPart}.narinfo");
 
@@ -48,7 +48,7 @@ public sealed class GateApiTests
         var decider = new PreparedDecider(TwoOperators);
         await using var fixture = await GateFixture.StartAsync(decider, key => new NixCacheGateOptions { SigningKey = key, KeepUpstreamSignatures = true });
         var (path, hash, _, _) = fixture.AddPath("kept");
-        decider.Attest(path, Attestation(Alice, hash, 1), Attestation(Bob, hash, 2));
+        decider.AttestByBoth(path, hash);
 
         NarInfo served = NarInfo.Parse(await fixture.Http.GetStringAsync($"{path.HashPart}.narinfo"));
 
@@ -63,7 +63,7 @@ public sealed class GateApiTests
         var decider = new PreparedDecider(TwoOperators);
         await using var fixture = await GateFixture.StartAsync(decider, _ => new NixCacheGateOptions());
         var (path, hash, _, _) = fixture.AddPath("plain");
-        decider.Attest(path, Attestation(Alice, hash, 1), Attestation(Bob, hash, 2));
+        decider.AttestByBoth(path, hash);
 
         string served = await fixture.Http.GetStringAsync($"{path.HashPart}.narinfo");
 
@@ -136,7 +136,7 @@ public sealed class GateApiTests
         var decider = new PreparedDecider(TwoOperators);
         await using var fixture = await GateFixture.StartAsync(decider);
         var (path, hash, _, _) = fixture.AddPath("big");
-        decider.Attest(path, Attestation(Alice, hash, 1), Attestation(Bob, hash, 2));
+        decider.AttestByBoth(path, hash);
         string text = await File.ReadAllTextAsync(Path.Combine(fixture.Directory, path.HashPart + ".narinfo"));
         fixture.WriteNarInfo(path.HashPart, text + "X-Padding: " + new string('a', UpstreamCache.DefaultMaxNarInfoBytes) + "\n");
 
@@ -152,7 +152,7 @@ public sealed class GateApiTests
         var decider = new PreparedDecider(TwoOperators);
         await using var fixture = await GateFixture.StartAsync(decider);
         var (path, hash, _, _) = fixture.AddPath("elsewhere");
-        decider.Attest(path, Attestation(Alice, hash, 1), Attestation(Bob, hash, 2));
+        decider.AttestByBoth(path, hash);
         const string Requested = "0c0zmfjhy1nvbrqwfwjmzz8xfc3f2l3j";
         fixture.WriteNarInfo(Requested, await File.ReadAllTextAsync(Path.Combine(fixture.Directory, path.HashPart + ".narinfo")));
 
@@ -171,7 +171,7 @@ public sealed class GateApiTests
         var decider = new PreparedDecider(TwoOperators);
         await using var fixture = await GateFixture.StartAsync(decider);
         var (path, hash, _, _) = fixture.AddPath("escape");
-        decider.Attest(path, Attestation(Alice, hash, 1), Attestation(Bob, hash, 2));
+        decider.AttestByBoth(path, hash);
         NarInfo info = NarInfo.Parse(await File.ReadAllTextAsync(Path.Combine(fixture.Directory, path.HashPart + ".narinfo")));
         fixture.WriteNarInfo(path.HashPart, (info with { Url = url }).Format());
 
@@ -186,7 +186,7 @@ public sealed class GateApiTests
         var decider = new PreparedDecider(TwoOperators);
         await using var fixture = await GateFixture.StartAsync(decider);
         var (path, hash, nar, url) = fixture.AddPath("streamed", size: 300_000);
-        decider.Attest(path, Attestation(Alice, hash, 1), Attestation(Bob, hash, 2));
+        decider.AttestByBoth(path, hash);
         (await fixture.Http.GetAsync($"{path.HashPart}.narinfo")).EnsureSuccessStatusCode();
 
         using HttpResponseMessage response = await fixture.Http.GetAsync(url);
@@ -202,7 +202,7 @@ public sealed class GateApiTests
         var decider = new PreparedDecider(TwoOperators);
         await using var fixture = await GateFixture.StartAsync(decider);
         var (path, hash, nar, url) = fixture.AddPath("headed");
-        decider.Attest(path, Attestation(Alice, hash, 1), Attestation(Bob, hash, 2));
+        decider.AttestByBoth(path, hash);
         (await fixture.Http.GetAsync($"{path.HashPart}.narinfo")).EnsureSuccessStatusCode();
 
         using var request = new HttpRequestMessage(HttpMethod.Head, url);
@@ -230,7 +230,7 @@ public sealed class GateApiTests
         var decider = new PreparedDecider(TwoOperators);
         await using var fixture = await GateFixture.StartAsync(decider);
         var (path, hash, _, url) = fixture.AddPath("not-asked");
-        decider.Attest(path, Attestation(Alice, hash, 1), Attestation(Bob, hash, 2));
+        decider.AttestByBoth(path, hash);
 
         using HttpResponseMessage response = await fixture.Http.GetAsync(url);
 
@@ -259,7 +259,7 @@ public sealed class GateApiTests
         await using var fixture = await GateFixture.StartAsync(
             decider, key => new NixCacheGateOptions { SigningKey = key, Cache = new GateCacheOptions { PositiveTtl = TimeSpan.FromMinutes(1), RefreshAfterFraction = 1 } }, time);
         var (path, hash, _, url) = fixture.AddPath("withdrawn");
-        decider.Attest(path, Attestation(Alice, hash, 1), Attestation(Bob, hash, 2));
+        decider.AttestByBoth(path, hash);
         (await fixture.Http.GetAsync($"{path.HashPart}.narinfo")).EnsureSuccessStatusCode();
         decider.Attest(path, Attestation(Alice, hash, 1), Attestation(Bob, NixHash.ComputeSha256("rebuilt"u8), 2));
         time.Advance(TimeSpan.FromMinutes(2));
@@ -292,7 +292,7 @@ public sealed class GateApiTests
         var decider = new PreparedDecider(TwoOperators);
         await using var fixture = await GateFixture.StartAsync(decider);
         var (path, hash, _, _) = fixture.AddPath("warm");
-        decider.Attest(path, Attestation(Alice, hash, 1), Attestation(Bob, hash, 2));
+        decider.AttestByBoth(path, hash);
 
         for (int i = 0; i < 5; i++)
         {
@@ -327,7 +327,7 @@ public sealed class GateApiTests
         (await inner.Http.GetAsync($"{path.HashPart}.narinfo")).EnsureSuccessStatusCode();
         using var upstreamHttp = new HttpClient();
         var decider = new PreparedDecider(TwoOperators);
-        decider.Attest(path, Attestation(Alice, hash, 1), Attestation(Bob, hash, 2));
+        decider.AttestByBoth(path, hash);
         await using var outer = await GateFixture.StartAsync(decider, upstream: new HttpUpstreamCache(inner.Url, upstreamHttp));
 
         NarInfo served = NarInfo.Parse(await outer.Http.GetStringAsync($"{path.HashPart}.narinfo"));

@@ -159,7 +159,7 @@ public sealed class GateDecisionCacheTests
         var decider = new PreparedDecider(TwoOperators) { Hold = release.Task };
         await using var fixture = await GateFixture.StartAsync(decider);
         var (path, hash, _, _) = fixture.AddPath("single-flight");
-        decider.Attest(path, Attestation(Alice, hash, 1), Attestation(Bob, hash, 2));
+        decider.AttestByBoth(path, hash);
 
         Task<HttpResponseMessage>[] requests = [.. Enumerable.Range(0, 16).Select(_ => fixture.Http.GetAsync($"{path.HashPart}.narinfo"))];
         while (decider.Calls == 0)

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using Attest.Nix;
-using Attest.Provenance.Signing;
 using Attest.Verifier.Gate;
 using Attest.Verifier.Logs;
 using Attest.Verifier.Policy;
@@ -16,19 +15,9 @@ namespace Attest.Verifier.Tests.Gate;
 /// </summary>
 public sealed class GateFollowTests : IDisposable
 {
-    private readonly string _state = Path.Combine(Path.GetTempPath(), "attest-gate-follow-" + Guid.NewGuid().ToString("N"));
-    private readonly IdentityKey _alice = IdentityKey.Generate("alice-builder");
-    private readonly IdentityKey _bob = IdentityKey.Generate("bob-builder");
+    private readonly TestScratch _scratch = new("attest-gate-follow");
 
-    public void Dispose()
-    {
-        _alice.Dispose();
-        _bob.Dispose();
-        if (Directory.Exists(_state))
-        {
-            Directory.Delete(_state, recursive: true);
-        }
-    }
+    public void Dispose() => _scratch.Dispose();
 
     [Fact]
     public async Task MarkStale_CachedRefusal_DecidedAgainOnNextRequest()
@@ -109,14 +98,14 @@ public sealed class GateFollowTests : IDisposable
     [Fact]
     public async Task GetNarInfo_PathAttestedAfterTheGateStarted_ServedOnceTheLogsAdvance()
     {
-        await using var log = await TestLog.StartAsync([_alice, _bob]);
+        await using var log = await TestLog.StartAsync([_scratch.Alice, _scratch.Bob]);
         using var http = new HttpClient();
-        var decider = new FollowingPathDecider(Policy(log.VerifierKey, log.Url), http, new VerifierState(_state), TimeSpan.FromSeconds(1));
+        var decider = new FollowingPathDecider(Policy(log.VerifierKey, log.Url), http, new VerifierState(_scratch.Temp.Path), TimeSpan.FromSeconds(1));
         await using var fixture = await GateFixture.StartAsync(decider);
         var (path, hash, _, _) = fixture.AddPath("attested-late");
 
         using var before = await fixture.Http.GetAsync($"{path.HashPart}.narinfo");
-        await log.AppendAsync([TestAttestations.Document(_alice, path, hash), TestAttestations.Document(_bob, path, hash)]);
+        await log.AppendAsync([TestAttestations.Document(_scratch.Alice, path, hash), TestAttestations.Document(_scratch.Bob, path, hash)]);
         using var cached = await fixture.Http.GetAsync($"{path.HashPart}.narinfo");
         Assert.True(await decider.RefreshAsync(CancellationToken.None));
         fixture.Gate.LogsAdvanced();
@@ -132,15 +121,15 @@ public sealed class GateFollowTests : IDisposable
     [Fact]
     public async Task GetNarInfo_LogForksAfterTrust_EveryPathRefusedWithTheReason()
     {
-        await using var honest = await TestLog.StartAsync([_alice, _bob]);
-        await using var forked = await TestLog.StartAsync([_alice, _bob], logKeyFrom: honest);
+        await using var honest = await TestLog.StartAsync([_scratch.Alice, _scratch.Bob]);
+        await using var forked = await TestLog.StartAsync([_scratch.Alice, _scratch.Bob], logKeyFrom: honest);
         await using var proxy = await LogProxy.StartAsync(honest.Url);
         using var http = new HttpClient();
-        var decider = new FollowingPathDecider(Policy(honest.VerifierKey, proxy.Url), http, new VerifierState(_state), TimeSpan.FromSeconds(1));
+        var decider = new FollowingPathDecider(Policy(honest.VerifierKey, proxy.Url), http, new VerifierState(_scratch.Temp.Path), TimeSpan.FromSeconds(1));
         await using var fixture = await GateFixture.StartAsync(decider);
         var (path, hash, _, _) = fixture.AddPath("trusted-then-forked");
-        await honest.AppendAsync([TestAttestations.Document(_alice, path, hash), TestAttestations.Document(_bob, path, hash)]);
-        await forked.AppendAsync([TestAttestations.Document(_alice, path, hash), TestAttestations.Document(_bob, path, NixHash.ComputeSha256("other"u8)), TestAttestations.Document(_bob, path, hash)]);
+        await honest.AppendAsync([TestAttestations.Document(_scratch.Alice, path, hash), TestAttestations.Document(_scratch.Bob, path, hash)]);
+        await forked.AppendAsync([TestAttestations.Document(_scratch.Alice, path, hash), TestAttestations.Document(_scratch.Bob, path, NixHash.ComputeSha256("other"u8)), TestAttestations.Document(_scratch.Bob, path, hash)]);
         using var trusted = await fixture.Http.GetAsync($"{path.HashPart}.narinfo");
         Assert.Equal(HttpStatusCode.OK, trusted.StatusCode);
 
@@ -156,7 +145,7 @@ public sealed class GateFollowTests : IDisposable
     }
 
     private TrustPolicy Policy(string logKey, Uri url) =>
-        TrustPolicyReader.Parse(Encoding.UTF8.GetBytes(TestAttestations.PolicyJson(TestLog.Origin, logKey, url, [(_alice, "alice"), (_bob, "bob")], 2, 2)));
+        TrustPolicyReader.Parse(Encoding.UTF8.GetBytes(TestAttestations.PolicyJson(TestLog.Origin, logKey, url, [(_scratch.Alice, "alice"), (_scratch.Bob, "bob")], 2, 2)));
 
     private static DecisionKey Key(int i) =>
         new(StorePath.Parse($"/nix/store/0c0zmfjhy1nvbrqwfwjmzz8xfc3f2l3j-f{i}"), NixHash.ComputeSha256(BitConverter.GetBytes(i)));

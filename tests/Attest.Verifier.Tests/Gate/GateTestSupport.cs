@@ -31,6 +31,10 @@ internal sealed class PreparedDecider : IPathDecider
 
     public void Attest(StorePath path, params CheckedAttestation[] attestations) => _attestations[path] = attestations;
 
+    /// <summary>Alice and Bob (two operators) both attest <paramref name="hash"/>: the 2-of-2 quorum holds.</summary>
+    public void AttestByBoth(StorePath path, NixHash hash) =>
+        Attest(path, GatePolicy.Attestation(GatePolicy.Alice, hash, 1), GatePolicy.Attestation(GatePolicy.Bob, hash, 2));
+
     public async ValueTask<QuorumVerdict> DecideAsync(StorePath storePath, NixHash narHash, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _calls);

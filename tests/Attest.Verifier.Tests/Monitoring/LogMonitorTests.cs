@@ -1,4 +1,3 @@
-using Attest.Provenance.Signing;
 using Attest.Transparency.Checkpoints;
 using Attest.Transparency.Cosignatures;
 using Attest.Transparency.Notes;
@@ -12,27 +11,17 @@ namespace Attest.Verifier.Tests.Monitoring;
 
 public sealed class LogMonitorTests : IDisposable
 {
-    private readonly string _stateDirectory = Path.Combine(Path.GetTempPath(), "attest-monitor-test-" + Guid.NewGuid().ToString("N"));
-    private readonly IdentityKey _alice = IdentityKey.Generate("alice");
-    private readonly IdentityKey _bob = IdentityKey.Generate("bob");
+    private readonly TestScratch _scratch = new("attest-monitor-test");
 
-    public void Dispose()
-    {
-        _alice.Dispose();
-        _bob.Dispose();
-        if (Directory.Exists(_stateDirectory))
-        {
-            Directory.Delete(_stateDirectory, recursive: true);
-        }
-    }
+    public void Dispose() => _scratch.Dispose();
 
     [Fact]
     public async Task PassAsync_LogGrowsAcrossRestartsAndBundleBoundary_VerifiesEverythingAndResumesFromDisk()
     {
-        await using var log = await TestLog.StartAsync([_alice, _bob]);
-        await log.AppendAsync([Attestations.Document(_alice, "hello", "same"), Attestations.Document(_bob, "hello", "same")]);
+        await using var log = await TestLog.StartAsync([_scratch.Alice, _scratch.Bob]);
+        await log.AppendAsync([Attestations.Document(_scratch.Alice, "hello", "same"), Attestations.Document(_scratch.Bob, "hello", "same")]);
         using var http = new HttpClient();
-        var store = new MonitorStateStore(_stateDirectory);
+        var store = new MonitorStateStore(_scratch.Temp.Path);
 
         var first = await new LogMonitor(log.Policy, http, store).PassAsync(checkSearch: true, CancellationToken.None);
 
@@ -42,7 +31,7 @@ public sealed class LogMonitorTests : IDisposable
         Assert.Equal(size1, first.TreeSize);
 
         // A new monitor process: it must resume from the state file, across the 256-entry bundle boundary.
-        await log.AppendAsync(Enumerable.Range(0, 300).Select(i => Attestations.Document(i % 2 == 0 ? _alice : _bob, "pkg" + i, "content" + i)));
+        await log.AppendAsync(Enumerable.Range(0, 300).Select(i => Attestations.Document(i % 2 == 0 ? _scratch.Alice : _scratch.Bob, "pkg" + i, "content" + i)));
         var second = await new LogMonitor(log.Policy, http, store).PassAsync(checkSearch: false, CancellationToken.None);
 
         Assert.Empty(second.Findings);
@@ -62,15 +51,15 @@ public sealed class LogMonitorTests : IDisposable
     [Fact]
     public async Task PassAsync_ServedTileRewritten_ReportsRewrittenTileAndKeepsState()
     {
-        await using var log = await TestLog.StartAsync([_alice]);
-        await log.AppendAsync([Attestations.Document(_alice, "a", "a")]);
+        await using var log = await TestLog.StartAsync([_scratch.Alice]);
+        await log.AppendAsync([Attestations.Document(_scratch.Alice, "a", "a")]);
         using var handler = new TamperingHandler();
         using var http = new HttpClient(handler);
-        var store = new MonitorStateStore(_stateDirectory);
+        var store = new MonitorStateStore(_scratch.Temp.Path);
         Assert.Empty((await new LogMonitor(log.Policy, http, store).PassAsync(false, CancellationToken.None)).Findings);
         var before = await log.SizeAsync();
 
-        await log.AppendAsync([Attestations.Document(_alice, "b", "b")]);
+        await log.AppendAsync([Attestations.Document(_scratch.Alice, "b", "b")]);
         handler.Rewrite = (path, body) => path.StartsWith("/tile/0/000", StringComparison.Ordinal) ? Flip(body, 5) : null;
         var result = await new LogMonitor(log.Policy, http, store).PassAsync(false, CancellationToken.None);
 
@@ -84,8 +73,8 @@ public sealed class LogMonitorTests : IDisposable
     [Fact]
     public async Task PassAsync_EntryBundleAltered_ReportsAlteredEntry()
     {
-        await using var log = await TestLog.StartAsync([_alice]);
-        await log.AppendAsync([Attestations.Document(_alice, "a", "a"), Attestations.Document(_alice, "b", "b")]);
+        await using var log = await TestLog.StartAsync([_scratch.Alice]);
+        await log.AppendAsync([Attestations.Document(_scratch.Alice, "a", "a"), Attestations.Document(_scratch.Alice, "b", "b")]);
         using var handler = new TamperingHandler
         {
             // Same length, one byte changed inside the last entry: the bundle still parses but no longer hashes to the tree.
@@ -93,7 +82,7 @@ public sealed class LogMonitorTests : IDisposable
         };
         using var http = new HttpClient(handler);
 
-        var result = await new LogMonitor(log.Policy, http, new MonitorStateStore(_stateDirectory)).PassAsync(false, CancellationToken.None);
+        var result = await new LogMonitor(log.Policy, http, new MonitorStateStore(_scratch.Temp.Path)).PassAsync(false, CancellationToken.None);
 
         Assert.Equal(MonitorFindingKind.AlteredEntry, Assert.Single(result.Findings).Kind);
         Assert.Equal(0, result.TreeSize);
@@ -102,20 +91,20 @@ public sealed class LogMonitorTests : IDisposable
     [Fact]
     public async Task PassAsync_SecondLogWithSameKeyAndOtherHistory_ReportsForkOrSplitView()
     {
-        await using var honest = await TestLog.StartAsync([_alice]);
-        await using var forked = await TestLog.StartAsync([_alice], logKeyFrom: honest);
-        await honest.AppendAsync([Attestations.Document(_alice, "a", "honest")]);
-        await forked.AppendAsync([Attestations.Document(_alice, "a", "forked")]);
+        await using var honest = await TestLog.StartAsync([_scratch.Alice]);
+        await using var forked = await TestLog.StartAsync([_scratch.Alice], logKeyFrom: honest);
+        await honest.AppendAsync([Attestations.Document(_scratch.Alice, "a", "honest")]);
+        await forked.AppendAsync([Attestations.Document(_scratch.Alice, "a", "forked")]);
         using var handler = new TamperingHandler();
         using var http = new HttpClient(handler);
-        var store = new MonitorStateStore(_stateDirectory);
+        var store = new MonitorStateStore(_scratch.Temp.Path);
         Assert.Empty((await new LogMonitor(honest.Policy, http, store).PassAsync(false, CancellationToken.None)).Findings);
 
         handler.RedirectTo = forked.Url;
         var split = await new LogMonitor(honest.Policy, http, store).PassAsync(false, CancellationToken.None);
         Assert.Equal(MonitorFindingKind.SplitView, Assert.Single(split.Findings).Kind);
 
-        await forked.AppendAsync([Attestations.Document(_alice, "c", "c")]);
+        await forked.AppendAsync([Attestations.Document(_scratch.Alice, "c", "c")]);
         var fork = await new LogMonitor(honest.Policy, http, store).PassAsync(false, CancellationToken.None);
         var finding = Assert.Single(fork.Findings);
         Assert.Equal(MonitorFindingKind.Fork, finding.Kind);
@@ -125,11 +114,11 @@ public sealed class LogMonitorTests : IDisposable
     [Fact]
     public async Task PassAsync_SearchOmitsIndexedEntry_ReportsVanishedEntry()
     {
-        await using var log = await TestLog.StartAsync([_alice]);
-        await log.AppendAsync([Attestations.Document(_alice, "a", "a")]);
+        await using var log = await TestLog.StartAsync([_scratch.Alice]);
+        await log.AppendAsync([Attestations.Document(_scratch.Alice, "a", "a")]);
         using var handler = new TamperingHandler();
         using var http = new HttpClient(handler);
-        var store = new MonitorStateStore(_stateDirectory);
+        var store = new MonitorStateStore(_scratch.Temp.Path);
         Assert.Empty((await new LogMonitor(log.Policy, http, store).PassAsync(true, CancellationToken.None)).Findings);
 
         handler.Rewrite = (path, body) => path.StartsWith("/v1/search", StringComparison.Ordinal) ? "{\"entries\":[]}"u8.ToArray() : null;
@@ -143,16 +132,16 @@ public sealed class LogMonitorTests : IDisposable
     [Fact]
     public async Task AddCheckpointAsync_VerifiedCheckpoint_CosignsAndForkedCheckpoint_Refuses()
     {
-        await using var honest = await TestLog.StartAsync([_alice]);
-        await using var forked = await TestLog.StartAsync([_alice], logKeyFrom: honest);
-        await honest.AppendAsync([Attestations.Document(_alice, "a", "honest")]);
-        await forked.AppendAsync([Attestations.Document(_alice, "a", "forked"), Attestations.Document(_alice, "b", "forked")]);
+        await using var honest = await TestLog.StartAsync([_scratch.Alice]);
+        await using var forked = await TestLog.StartAsync([_scratch.Alice], logKeyFrom: honest);
+        await honest.AppendAsync([Attestations.Document(_scratch.Alice, "a", "honest")]);
+        await forked.AppendAsync([Attestations.Document(_scratch.Alice, "a", "forked"), Attestations.Document(_scratch.Alice, "b", "forked")]);
         using var handler = new TamperingHandler();
         using var http = new HttpClient(handler);
-        var monitor = new LogMonitor(honest.Policy, http, new MonitorStateStore(_stateDirectory));
+        var monitor = new LogMonitor(honest.Policy, http, new MonitorStateStore(_scratch.Temp.Path));
         var signer = CosignatureSigner.Generate("witness.example/w1");
         var logKey = NoteVerifier.Import(honest.VerifierKey);
-        using var witnessState = new FileWitnessStateStore(Path.Combine(_stateDirectory, "witness"));
+        using var witnessState = new FileWitnessStateStore(_scratch.Temp.Combine("witness"));
         var witness = new MonitorWitness([monitor], new CheckpointWitness([new WitnessLog(TestLog.Origin, [logKey])], witnessState, signer));
 
         var honestCheckpoint = SignedCheckpoint.Parse(await http.GetByteArrayAsync(new Uri(honest.Url, "checkpoint"), CancellationToken.None));

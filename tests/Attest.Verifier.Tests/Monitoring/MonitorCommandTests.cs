@@ -1,4 +1,3 @@
-using Attest.Provenance.Signing;
 using Attest.Verifier.Monitoring;
 using Attest.Verifier.Tests.Support;
 
@@ -11,23 +10,15 @@ namespace Attest.Verifier.Tests.Monitoring;
 /// </summary>
 public sealed class MonitorCommandTests : IDisposable
 {
-    private readonly string _state = Path.Combine(Path.GetTempPath(), "attest-monitor-cli-" + Guid.NewGuid().ToString("N"));
-    private readonly IdentityKey _alice = IdentityKey.Generate("alice");
+    private readonly TestScratch _scratch = new("attest-monitor-cli");
 
-    public void Dispose()
-    {
-        _alice.Dispose();
-        if (Directory.Exists(_state))
-        {
-            Directory.Delete(_state, recursive: true);
-        }
-    }
+    public void Dispose() => _scratch.Dispose();
 
     [Fact]
     public async Task MonitorOnce_LogGrowsAcrossRuns_ExitsZeroAndResumesFromStateOnDisk()
     {
-        await using var log = await TestLog.StartAsync([_alice]);
-        await log.AppendAsync([Attestations.Document(_alice, "a", "a"), Attestations.Document(_alice, "b", "b")]);
+        await using var log = await TestLog.StartAsync([_scratch.Alice]);
+        await log.AppendAsync([Attestations.Document(_scratch.Alice, "a", "a"), Attestations.Document(_scratch.Alice, "b", "b")]);
         var size1 = await log.SizeAsync();
 
         var first = await RunOnceAsync(log.Url, log.VerifierKey, "--check-search");
@@ -35,7 +26,7 @@ public sealed class MonitorCommandTests : IDisposable
         Assert.Contains($"{TestLog.Origin}: size 0 -> {size1}, {size1} entries re-derived; consistent.", first.Output, StringComparison.Ordinal);
         Assert.Equal(size1, await SavedSizeAsync());
 
-        await log.AppendAsync(Enumerable.Range(0, 5).Select(i => Attestations.Document(_alice, "c" + i, "c" + i)));
+        await log.AppendAsync(Enumerable.Range(0, 5).Select(i => Attestations.Document(_scratch.Alice, "c" + i, "c" + i)));
         var size2 = await log.SizeAsync();
         var second = await RunOnceAsync(log.Url, log.VerifierKey, "--check-search");
         var third = await RunOnceAsync(log.Url, log.VerifierKey);
@@ -51,16 +42,16 @@ public sealed class MonitorCommandTests : IDisposable
     [Fact]
     public async Task MonitorOnce_ProxyRewritesATile_ExitsThreeLoudlyAndKeepsVerifiedState()
     {
-        await using var log = await TestLog.StartAsync([_alice]);
-        await log.AppendAsync([Attestations.Document(_alice, "a", "a")]);
+        await using var log = await TestLog.StartAsync([_scratch.Alice]);
+        await log.AppendAsync([Attestations.Document(_scratch.Alice, "a", "a")]);
         await using var proxy = await LogProxy.StartAsync(log.Url);
         var clean = await RunOnceAsync(proxy.Url, log.VerifierKey);
         Assert.True(clean.Exit == 0, clean.Output + clean.Error);
-        var stateFile = Assert.Single(Directory.GetFiles(Path.Combine(_state, "monitor"), "*.json"));
+        var stateFile = Assert.Single(Directory.GetFiles(_scratch.Temp.Combine("monitor"), "*.json"));
         var verified = await File.ReadAllBytesAsync(stateFile);
         var size = await log.SizeAsync();
 
-        await log.AppendAsync([Attestations.Document(_alice, "b", "b"), Attestations.Document(_alice, "c", "c")]);
+        await log.AppendAsync([Attestations.Document(_scratch.Alice, "b", "b"), Attestations.Document(_scratch.Alice, "c", "c")]);
         proxy.Tampering.Rewrite = (path, body) => path.StartsWith("/tile/0/000", StringComparison.Ordinal) ? Flip(body, 3) : null;
         var caught = await RunOnceAsync(proxy.Url, log.VerifierKey);
         var again = await RunOnceAsync(proxy.Url, log.VerifierKey);
@@ -76,10 +67,10 @@ public sealed class MonitorCommandTests : IDisposable
     [Fact]
     public async Task MonitorOnce_LogServesAnotherHistoryUnderTheSameKey_ExitsThreeWithFork()
     {
-        await using var honest = await TestLog.StartAsync([_alice]);
-        await using var forked = await TestLog.StartAsync([_alice], logKeyFrom: honest);
-        await honest.AppendAsync([Attestations.Document(_alice, "a", "honest")]);
-        await forked.AppendAsync([Attestations.Document(_alice, "a", "forked"), Attestations.Document(_alice, "b", "forked")]);
+        await using var honest = await TestLog.StartAsync([_scratch.Alice]);
+        await using var forked = await TestLog.StartAsync([_scratch.Alice], logKeyFrom: honest);
+        await honest.AppendAsync([Attestations.Document(_scratch.Alice, "a", "honest")]);
+        await forked.AppendAsync([Attestations.Document(_scratch.Alice, "a", "forked"), Attestations.Document(_scratch.Alice, "b", "forked")]);
         await using var proxy = await LogProxy.StartAsync(honest.Url);
         var clean = await RunOnceAsync(proxy.Url, honest.VerifierKey);
         Assert.True(clean.Exit == 0, clean.Output + clean.Error);
@@ -96,8 +87,8 @@ public sealed class MonitorCommandTests : IDisposable
     [Fact]
     public async Task MonitorOnce_SearchDropsAnEntry_ExitsThreeWithVanishedEntry()
     {
-        await using var log = await TestLog.StartAsync([_alice]);
-        await log.AppendAsync([Attestations.Document(_alice, "kept", "kept"), Attestations.Document(_alice, "dropped", "dropped")]);
+        await using var log = await TestLog.StartAsync([_scratch.Alice]);
+        await log.AppendAsync([Attestations.Document(_scratch.Alice, "kept", "kept"), Attestations.Document(_scratch.Alice, "dropped", "dropped")]);
         await using var proxy = await LogProxy.StartAsync(log.Url);
         var dropped = Attestations.Path("dropped").FullPath;
         proxy.Tampering.Rewrite = (path, _) =>
@@ -113,7 +104,7 @@ public sealed class MonitorCommandTests : IDisposable
     [Fact]
     public async Task MonitorOnce_LogUnreachable_ExitsTwoWithoutAFinding()
     {
-        await using var log = await TestLog.StartAsync([_alice]);
+        await using var log = await TestLog.StartAsync([_scratch.Alice]);
         var key = log.VerifierKey;
         var url = log.Url;
         await log.DisposeAsync();
@@ -126,10 +117,10 @@ public sealed class MonitorCommandTests : IDisposable
     }
 
     private async Task<long> SavedSizeAsync() =>
-        (await new MonitorStateStore(Path.Combine(_state, "monitor")).LoadAsync(TestLog.Origin, CancellationToken.None)).TreeSize;
+        (await new MonitorStateStore(_scratch.Temp.Combine("monitor")).LoadAsync(TestLog.Origin, CancellationToken.None)).TreeSize;
 
     private Task<(int Exit, string Output, string Error)> RunOnceAsync(Uri log, string key, params string[] extra) =>
-        VerifierProcess.RunAsync(["monitor", "--log", log.AbsoluteUri, "--key", key, "--state", _state, "--once", .. extra]);
+        VerifierProcess.RunAsync(["monitor", "--log", log.AbsoluteUri, "--key", key, "--state", _scratch.Temp.Path, "--once", .. extra]);
 
     private static byte[] Flip(byte[] body, int at)
     {

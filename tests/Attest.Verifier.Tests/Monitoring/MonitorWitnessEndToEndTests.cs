@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using Attest.Provenance.Signing;
 using Attest.Transparency.Checkpoints;
 using Attest.Transparency.Cosignatures;
 using Attest.Transparency.Notes;
@@ -16,41 +15,32 @@ namespace Attest.Verifier.Tests.Monitoring;
 /// </summary>
 public sealed class MonitorWitnessEndToEndTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "attest-monitor-witness-" + Guid.NewGuid().ToString("N"));
-    private readonly IdentityKey _alice = IdentityKey.Generate("alice");
+    private readonly TestScratch _scratch = new("attest-monitor-witness");
 
-    public void Dispose()
-    {
-        _alice.Dispose();
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+    public void Dispose() => _scratch.Dispose();
 
     [Fact]
     public async Task Monitor_AsTheLogsWitness_CosignsWhatItVerifiedAndRefusesStaleAndForkedCheckpoints()
     {
-        Directory.CreateDirectory(_directory);
         var witness = CosignatureSigner.Generate("witness.test/monitor");
-        var keyFile = Path.Combine(_directory, "witness.key");
+        var keyFile = _scratch.Temp.Combine("witness.key");
         await File.WriteAllTextAsync(keyFile, witness.ExportPrivateKey() + "\n");
         var listen = new Uri($"http://127.0.0.1:{Loopback.FreePort()}/");
-        await using var log = await TestLog.StartAsync([_alice]);
-        await log.AppendAsync([Attestations.Document(_alice, "a", "a"), Attestations.Document(_alice, "b", "b")]);
+        await using var log = await TestLog.StartAsync([_scratch.Alice]);
+        await log.AppendAsync([Attestations.Document(_scratch.Alice, "a", "a"), Attestations.Document(_scratch.Alice, "b", "b")]);
         var unwitnessedSize = await log.SizeAsync();
         // The monitor reads the log through a proxy so the test can later show it another history; one pass at
         // start, then it verifies only what is offered to it as a witness.
         await using var proxy = await LogProxy.StartAsync(log.Url);
         await using var monitor = VerifierProcess.Start(
-            "monitor", "--log", proxy.Url.AbsoluteUri, "--key", log.VerifierKey, "--state", Path.Combine(_directory, "state"),
+            "monitor", "--log", proxy.Url.AbsoluteUri, "--key", log.VerifierKey, "--state", _scratch.Temp.Combine("state"),
             "--interval", "3600", "--witness-key", keyFile, "--listen", listen.AbsoluteUri.TrimEnd('/'));
         await monitor.WaitForOutputAsync($"Witness {witness.Verifier.Encode()} listening");
         await monitor.WaitForOutputAsync("consistent.");
 
         // The log now requires the monitor's cosignature before it serves a checkpoint (docs/log-api.md, Witnesses).
         await log.RestartAsync("--witness-quorum", "1", "--Log:Witnesses:0:Url", listen.AbsoluteUri, "--Log:Witnesses:0:Key", witness.Verifier.Encode());
-        await log.AppendAsync([Attestations.Document(_alice, "c", "c")]);
+        await log.AppendAsync([Attestations.Document(_scratch.Alice, "c", "c")]);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var served = SignedCheckpoint.Parse(await http.GetByteArrayAsync(new Uri(log.Url, "checkpoint")));
         var witnessed = new CheckpointPolicy(TestLog.Origin, [NoteVerifier.Import(log.VerifierKey)], [NoteVerifier.Import(witness.Verifier.Encode())], 1);
@@ -65,8 +55,8 @@ public sealed class MonitorWitnessEndToEndTests : IDisposable
 
         // Forked: another history under the same log key, with a consistency proof its own tiles compute, served to
         // the monitor as the log's view.
-        await using var forked = await TestLog.StartAsync([_alice], logKeyFrom: log);
-        await forked.AppendAsync(Enumerable.Range(0, 5).Select(i => Attestations.Document(_alice, "f" + i, "f" + i)));
+        await using var forked = await TestLog.StartAsync([_scratch.Alice], logKeyFrom: log);
+        await forked.AppendAsync(Enumerable.Range(0, 5).Select(i => Attestations.Document(_scratch.Alice, "f" + i, "f" + i)));
         var fork = SignedCheckpoint.Parse(await http.GetByteArrayAsync(new Uri(forked.Url, "checkpoint")));
         var forkTiles = new TiledLog(forked.Policy, http).TilesFor(fork);
         var proof = await forkTiles.ConsistencyProofAsync((long)served.Checkpoint.TreeSize, CancellationToken.None);

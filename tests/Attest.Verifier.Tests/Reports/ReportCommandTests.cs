@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Attest.Provenance.Signing;
 using Attest.Verifier.Tests.Support;
 
 namespace Attest.Verifier.Tests.Reports;
@@ -7,33 +6,24 @@ namespace Attest.Verifier.Tests.Reports;
 /// <summary><c>attest-verify report</c> as its own process against the real log server: figures, exit codes per docs/report.md.</summary>
 public sealed class ReportCommandTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "attest-report-cli-" + Guid.NewGuid().ToString("N"));
-    private readonly IdentityKey _alice = IdentityKey.Generate("alice");
-    private readonly IdentityKey _bob = IdentityKey.Generate("bob");
+    private readonly TestScratch _scratch = new("attest-report-cli");
 
-    public ReportCommandTests() => Directory.CreateDirectory(_directory);
-
-    public void Dispose()
-    {
-        _alice.Dispose();
-        _bob.Dispose();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public void Dispose() => _scratch.Dispose();
 
     [Fact]
     public async Task Report_RealLog_WritesJsonAndHtmlWithTheFigures()
     {
-        await using var log = await TestLog.StartAsync([_alice, _bob]);
+        await using var log = await TestLog.StartAsync([_scratch.Alice, _scratch.Bob]);
         await log.AppendAsync(
         [
-            Attestations.Document(_alice, "same", "same"),
-            Attestations.Document(_bob, "same", "same"),
-            Attestations.Document(_alice, "split", "alice"),
-            Attestations.Document(_bob, "split", "bob"),
-            Attestations.Document(_alice, "once", "once"),
+            Attestations.Document(_scratch.Alice, "same", "same"),
+            Attestations.Document(_scratch.Bob, "same", "same"),
+            Attestations.Document(_scratch.Alice, "split", "alice"),
+            Attestations.Document(_scratch.Bob, "split", "bob"),
+            Attestations.Document(_scratch.Alice, "once", "once"),
         ]);
-        var json = Path.Combine(_directory, "report.json");
-        var html = Path.Combine(_directory, "report.html");
+        var json = _scratch.Temp.Combine("report.json");
+        var html = _scratch.Temp.Combine("report.html");
 
         var (exit, output, error) = await VerifierProcess.RunAsync("report", "--log", log.Url.AbsoluteUri, "--key", log.VerifierKey, "--json", json, "--html", html);
 
@@ -57,8 +47,8 @@ public sealed class ReportCommandTests : IDisposable
     [Fact]
     public async Task Report_EntryBundleAlteredInTransit_ExitsThreeAndWritesNothing()
     {
-        await using var log = await TestLog.StartAsync([_alice]);
-        await log.AppendAsync([Attestations.Document(_alice, "a", "a"), Attestations.Document(_alice, "b", "b")]);
+        await using var log = await TestLog.StartAsync([_scratch.Alice]);
+        await log.AppendAsync([Attestations.Document(_scratch.Alice, "a", "a"), Attestations.Document(_scratch.Alice, "b", "b")]);
         await using var proxy = await LogProxy.StartAsync(log.Url);
         proxy.Tampering.Rewrite = (path, body) =>
         {
@@ -71,7 +61,7 @@ public sealed class ReportCommandTests : IDisposable
             copy[^10] ^= 0x01;
             return copy;
         };
-        var json = Path.Combine(_directory, "report.json");
+        var json = _scratch.Temp.Combine("report.json");
 
         var (exit, output, error) = await VerifierProcess.RunAsync("report", "--log", proxy.Url.AbsoluteUri, "--key", log.VerifierKey, "--json", json);
 
@@ -83,11 +73,11 @@ public sealed class ReportCommandTests : IDisposable
     [Fact]
     public async Task Report_LogUnreachable_ExitsTwo()
     {
-        await using var log = await TestLog.StartAsync([_alice]);
+        await using var log = await TestLog.StartAsync([_scratch.Alice]);
         var (url, key) = (log.Url, log.VerifierKey);
         await log.DisposeAsync();
 
-        var (exit, output, error) = await VerifierProcess.RunAsync("report", "--log", url.AbsoluteUri, "--key", key, "--json", Path.Combine(_directory, "r.json"));
+        var (exit, output, error) = await VerifierProcess.RunAsync("report", "--log", url.AbsoluteUri, "--key", key, "--json", _scratch.Temp.Combine("r.json"));
 
         Assert.True(exit == 2, output + error);
         Assert.Contains($"cannot read log {TestLog.Origin}", error, StringComparison.Ordinal);
