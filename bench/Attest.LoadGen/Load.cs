@@ -17,11 +17,12 @@ internal static class Load
     public static async Task<int> RunAsync(Options options)
     {
         var url = new Uri(options.String("url", "http://127.0.0.1:8080/"));
-        var documents = ReadDocuments(options.String("docs"));
         var duration = TimeSpan.FromSeconds(options.Double("duration", 60));
         var rate = options.Double("rate", 0);
         var connections = (int)(rate > 0 ? options.Long("connections", 512) : options.Long("concurrency", 64));
-        var state = new RunState(documents, (int)options.Long("skip", 0));
+        var documents = ReadDocuments(options.String("docs"), options.Long("skip", 0),
+            options.Long("count", rate > 0 ? (long)Math.Ceiling(rate * duration.TotalSeconds) : long.MaxValue));
+        var state = new RunState(documents);
 
         using var stopPolling = new CancellationTokenSource();
         var poller = Task.Run(() => PollCheckpointsAsync(url, state, stopPolling.Token));
@@ -55,20 +56,38 @@ internal static class Load
         return 0;
     }
 
-    internal static byte[][] ReadDocuments(string path)
+    /// <summary>
+    /// Reads the documents after the first <paramref name="skip"/> (at most <paramref name="max"/>), each straight into
+    /// its own array: files of a million documents are larger than one array may be, and most runs use a slice.
+    /// </summary>
+    internal static byte[][] ReadDocuments(string path, long skip, long max)
     {
-        var bytes = File.ReadAllBytes(path);
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        var length = new byte[4];
         var documents = new List<byte[]>();
-        for (var offset = 0; offset + 4 <= bytes.Length;)
+        for (long i = 0; documents.Count < max; i++)
         {
-            var length = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(offset));
-            if (length < 0 || length > bytes.Length - offset - 4)
+            var read = file.ReadAtLeast(length, 4, throwOnEndOfStream: false);
+            if (read == 0)
             {
-                throw new InvalidDataException($"document length {length} at offset {offset} runs past the end of {path}");
+                break;
             }
 
-            documents.Add(bytes.AsSpan(offset + 4, length).ToArray());
-            offset += 4 + length;
+            var size = read == 4 ? BinaryPrimitives.ReadInt32BigEndian(length) : -1;
+            if (size < 0 || size > file.Length - file.Position)
+            {
+                throw new InvalidDataException($"document {i} at offset {file.Position - read} has a bad length or runs past the end of {path}");
+            }
+
+            if (i < skip)
+            {
+                file.Seek(size, SeekOrigin.Current);
+                continue;
+            }
+
+            var document = new byte[size];
+            file.ReadExactly(document);
+            documents.Add(document);
         }
 
         return [.. documents];
@@ -191,11 +210,11 @@ internal static class Load
         }
     }
 
-    private sealed class RunState(byte[][] documents, int skip)
+    private sealed class RunState(byte[][] documents)
     {
         private readonly ConcurrentQueue<(long Index, long Time)> _acks = new();
         private readonly List<(long Size, long Time)> _checkpoints = [];
-        private int _next = skip - 1;
+        private int _next = -1;
         private long _slot = -1;
 
         public long Sent;

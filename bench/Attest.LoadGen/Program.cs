@@ -4,7 +4,7 @@ using Attest.LoadGen;
 // attest-loadgen: a load generator for the log server, run as its own process over loopback.
 //   generate --url U --admin-token T --out FILE --count N [--builders K]   register K new builder keys (seeds in FILE.keys), write N signed attestations
 //   register --url U --admin-token T --keys FILE.keys                      register an earlier run's builder keys with a fresh log
-//   run      --url U --docs FILE --duration S [--concurrency C | --rate R [--connections C]] [--skip N]   closed-loop throughput, or open-loop at R/s
+//   run      --url U --docs FILE --duration S [--concurrency C | --rate R [--connections C]] [--skip N] [--count N]   closed-loop throughput, or open-loop at R/s
 //   proofs   --url U --count N [--concurrency C]                            inclusion-proof latency at the current size
 //   fill     --data-dir D --origin O --entries N                            append N synthetic entries through the engine (server stopped)
 if (args.Length == 0)

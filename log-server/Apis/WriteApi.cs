@@ -26,9 +26,24 @@ internal static class WriteApi
         }
 
         var body = await ReadBodyAsync(context.Request, context.RequestAborted);
-        var outcome = body is null
-            ? SubmissionOutcome.TooLarge()
-            : await gate.SubmitAsync(body, context.RequestAborted);
+        SubmissionOutcome outcome;
+        if (body is not { } rented)
+        {
+            outcome = SubmissionOutcome.TooLarge();
+        }
+        else
+        {
+            try
+            {
+                // The gate parses the body before its first await and keeps only the canonical copy.
+                outcome = await gate.SubmitAsync(rented.Buffer.AsMemory(0, rented.Length), context.RequestAborted);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(rented.Buffer);
+            }
+        }
+
         if (!outcome.IsAccepted)
         {
             LogMessages.Rejected(logger, outcome.HttpStatus, outcome.Reason);
@@ -71,11 +86,14 @@ internal static class WriteApi
         }
 
         context.Response.Headers.Location = $"/v1/entries/{outcome.Index}";
-        return Results.Text(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan), "application/json", System.Text.Encoding.UTF8, outcome.Duplicate ? StatusCodes.Status200OK : StatusCodes.Status201Created);
+        return Results.Text(buffer.WrittenSpan, "application/json; charset=utf-8", outcome.Duplicate ? StatusCodes.Status200OK : StatusCodes.Status201Created);
     }
 
-    /// <summary>Reads the body, or null when it is larger than the entry limit (nothing beyond the limit is buffered).</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the body into a pooled buffer (returned by the caller), or null when it is larger than the entry limit
+    /// (nothing beyond the limit is buffered).
+    /// </summary>
+    private static async Task<(byte[] Buffer, int Length)?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var max = SubmissionGate.MaxEntryBytes;
         if (request.ContentLength > max)
@@ -83,33 +101,44 @@ internal static class WriteApi
             return null;
         }
 
-        var buffer = new byte[request.ContentLength is { } known ? (int)known + 1 : 4096];
+        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is { } known ? (int)known + 1 : 4096);
         var length = 0;
-        while (true)
+        try
         {
-            if (length == buffer.Length)
+            while (true)
             {
-                if (buffer.Length > max)
+                if (length == buffer.Length)
                 {
-                    return null;
+                    if (buffer.Length > max)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        return null;
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
                 }
 
-                Array.Resize(ref buffer, Math.Min(Math.Max(buffer.Length * 2, 1), max + 1));
-            }
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                if (read == 0)
+                {
+                    return (buffer, length);
+                }
 
-            var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
-            if (read == 0)
-            {
-                break;
-            }
-
-            length += read;
-            if (length > max)
-            {
-                return null;
+                length += read;
+                if (length > max)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return null;
+                }
             }
         }
-
-        return length == buffer.Length ? buffer : buffer.AsSpan(0, length).ToArray();
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Attest.Log.Engine;
 using Attest.Log.Enrollment;
@@ -74,7 +75,10 @@ public sealed class SubmissionGate
             return Refuse(error);
         }
 
-        var document = parsed.CanonicalBytes.ToArray();
+        // The parsed document owns its canonical bytes and never changes them: share the array rather than copy it.
+        var document = MemoryMarshal.TryGetArray(parsed.CanonicalBytes, out var canonical) && canonical.Offset == 0 && canonical.Count == canonical.Array!.Length
+            ? canonical.Array
+            : parsed.CanonicalBytes.ToArray();
         if (document.Length > MaxEntryBytes)
         {
             return SubmissionOutcome.TooLarge();

@@ -27,6 +27,7 @@ public sealed partial class LogEngine : IEntryAppender, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TileWriter _writer;
     private readonly StoreTileReader _tiles;
+    private readonly FoldedNodeCache _foldedNodes = new(1 << 16);
     private readonly Channel<long> _toSign = Channel.CreateBounded<long>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
     private readonly Task _checkpointer;
     private readonly Sequencer _sequencer;
@@ -252,7 +253,7 @@ public sealed partial class LogEngine : IEntryAppender, IAsyncDisposable
     {
         cancellationToken.ThrowIfCancellationRequested();
         var stored = DurableSizeAtLeast(treeSize);
-        return ValueTask.FromResult(ProofPlan.ForInclusion(index, treeSize).Execute(new StoreNodeReader(_store, stored)));
+        return ValueTask.FromResult(ProofPlan.ForInclusion(index, treeSize).Execute(new StoreNodeReader(_store, stored, _foldedNodes)));
     }
 
     /// <summary>The consistency proof between two durable tree sizes.</summary>
@@ -261,7 +262,7 @@ public sealed partial class LogEngine : IEntryAppender, IAsyncDisposable
     {
         cancellationToken.ThrowIfCancellationRequested();
         var stored = DurableSizeAtLeast(size2);
-        return ValueTask.FromResult(ProofPlan.ForConsistency(size1, size2).Execute(new StoreNodeReader(_store, stored)));
+        return ValueTask.FromResult(ProofPlan.ForConsistency(size1, size2).Execute(new StoreNodeReader(_store, stored, _foldedNodes)));
     }
 
     /// <summary>The root hash of the tree of <paramref name="treeSize"/> durable entries.</summary>
@@ -269,8 +270,20 @@ public sealed partial class LogEngine : IEntryAppender, IAsyncDisposable
     public ValueTask<MerkleHash> RootAtAsync(long treeSize, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        var head = _durable;
+        if (treeSize == head.Size)
+        {
+            return ValueTask.FromResult(head.Root);
+        }
+
+        var signed = _published.Signed.Checkpoint;
+        if (treeSize == (long)signed.TreeSize)
+        {
+            return ValueTask.FromResult(signed.RootHash);
+        }
+
         var stored = DurableSizeAtLeast(treeSize);
-        return ValueTask.FromResult(treeSize == 0 ? TreeHasher.EmptyRoot : ProofPlan.ForRoot(treeSize).Execute(new StoreNodeReader(_store, stored))[0]);
+        return ValueTask.FromResult(treeSize == 0 ? TreeHasher.EmptyRoot : ProofPlan.ForRoot(treeSize).Execute(new StoreNodeReader(_store, stored, _foldedNodes))[0]);
     }
 
     /// <summary>The durable size, checked to cover <paramref name="size"/> (one read, so tiles and size agree).</summary>

@@ -8,9 +8,10 @@ namespace Attest.Log.Engine;
 /// Reads complete subtree hashes for proofs from the store: a node on a tile boundary level is a hash of its tile; a
 /// node inside a full tile comes from the tile's stored interior (<see cref="TileInterior"/>); only a node inside a
 /// partial tile at the right edge (or in a full tile written before interiors were kept) is folded from the tile's
-/// hashes. Each tile or interior is read at most once per proof.
+/// hashes, and kept in <paramref name="folded"/>: a complete node never changes, and the right-edge nodes are shared by
+/// every proof for the same tree size. Each tile or interior is read at most once per proof.
 /// </summary>
-internal sealed class StoreNodeReader(LogStore store, long storedSize) : IMerkleNodeReader
+internal sealed class StoreNodeReader(LogStore store, long storedSize, FoldedNodeCache folded) : IMerkleNodeReader
 {
     private readonly Dictionary<TilePath, byte[]> _tiles = [];
     private readonly Dictionary<TilePath, byte[]?> _interiors = [];
@@ -38,8 +39,12 @@ internal sealed class StoreNodeReader(LogStore store, long storedSize) : IMerkle
                 continue;
             }
 
-            var decoded = HashTile.Decode(tile, Tile(tile));
-            hashes[i] = TileLayout.NodeFromTile(decoded, offset, count);
+            if (!folded.TryGet(nodes[i], out hashes[i]))
+            {
+                var decoded = HashTile.Decode(tile, Tile(tile));
+                hashes[i] = TileLayout.NodeFromTile(decoded, offset, count);
+                folded.Add(nodes[i], hashes[i]);
+            }
         }
     }
 
@@ -69,5 +74,26 @@ internal sealed class StoreNodeReader(LogStore store, long storedSize) : IMerkle
         }
 
         return interior;
+    }
+}
+
+/// <summary>
+/// Node hashes folded from tile hashes, bounded: when full it is emptied and refills with what proofs use now (the
+/// nodes at the right edge of the current tree).
+/// </summary>
+internal sealed class FoldedNodeCache(int capacity)
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<NodeId, MerkleHash> _nodes = new();
+
+    public bool TryGet(NodeId node, out MerkleHash hash) => _nodes.TryGetValue(node, out hash);
+
+    public void Add(NodeId node, MerkleHash hash)
+    {
+        if (_nodes.Count >= capacity)
+        {
+            _nodes.Clear();
+        }
+
+        _nodes.TryAdd(node, hash);
     }
 }
