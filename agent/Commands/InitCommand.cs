@@ -19,6 +19,7 @@ internal sealed class InitCommand : Command
     private readonly Option<string?> _spool = new("--spool") { Description = $"Spool directory for a new configuration (default {DefaultSpool})." };
     private readonly Option<string[]> _log = new("--log") { Description = "Log URL for a new configuration (repeatable).", AllowMultipleArgumentsPerToken = false };
     private readonly Option<bool> _force = new("--force") { Description = "Replace an existing key (its identity is lost)." };
+    private readonly Option<string?> _hook = new("--hook") { Description = "Also write Nix's post-build-hook script here (mode 0755), starting this agent the fast way." };
 
     public InitCommand(Option<string?> config)
         : base("init", "Create the builder identity (Ed25519, mode 0600) and print its public key for registration.")
@@ -29,6 +30,7 @@ internal sealed class InitCommand : Command
         Options.Add(_spool);
         Options.Add(_log);
         Options.Add(_force);
+        Options.Add(_hook);
         _log.Validators.Add(result =>
         {
             foreach (var value in result.GetValueOrDefault<string[]>() ?? [])
@@ -79,6 +81,14 @@ internal sealed class InitCommand : Command
                     $"attest-agent: note: '{configPath}' names builder '{existing.BuilderName}' with key '{existing.KeyPath}'; update it to use this key.");
             }
 
+            if (parseResult.GetValue(_hook) is { } hookPath)
+            {
+                hookPath = Path.GetFullPath(hookPath);
+                WriteHookScript(hookPath, Path.GetFullPath(configPath));
+                CommandSupport.Error(parseResult).WriteLine(
+                    $"attest-agent: wrote '{hookPath}'; add to /etc/nix/nix.conf: post-build-hook = {hookPath}");
+            }
+
             CommandSupport.Error(parseResult).WriteLine($"attest-agent: created builder key '{keyPath}' (mode 0600). Register this public key with the log:");
             CommandSupport.Out(parseResult).WriteLine(key.PublicKey.ToString());
             return ExitCodes.Success;
@@ -96,4 +106,31 @@ internal sealed class InitCommand : Command
             return CommandSupport.Fail(parseResult, ExitCodes.IoError, e.Message);
         }
     }
+
+    /// <summary>
+    /// The post-build hook script: Nix runs it without arguments after every build, so it execs the agent's native
+    /// launcher (the apphost next to attest-agent.dll; <c>dotnet attest-agent.dll</c> only when there is none) with
+    /// exactly the command line the agent recognises without building its full command tree.
+    /// </summary>
+    internal static string HookScript(string configPath)
+    {
+        var apphost = Path.Combine(AppContext.BaseDirectory, "attest-agent");
+        var command = File.Exists(apphost)
+            ? Quote(apphost)
+            : $"{Quote(Environment.ProcessPath ?? "dotnet")} {Quote(Path.Combine(AppContext.BaseDirectory, "attest-agent.dll"))}";
+        return $"#!/bin/sh\n# Written by attest-agent init: Nix's post-build-hook (see docs/agent.md).\nexec {command} hook --config {Quote(configPath)}\n";
+    }
+
+    private static void WriteHookScript(string path, string configPath)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temporary = $"{path}.tmp-{Environment.ProcessId}";
+        File.WriteAllText(temporary, HookScript(configPath));
+        File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    // POSIX sh single quotes: nothing inside is special except the quote itself.
+    private static string Quote(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

@@ -109,7 +109,7 @@ done
 # percentile FILE P: nearest-rank percentile of the numbers in FILE.
 percentile() { sort -n "$1" | awk -v p="$2" '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit } r = int((p * NR + 99) / 100); if (r < 1) r = 1; print v[r] }'; }
 
-echo "derivation: $DRV_PATH ($(wc -w <<< "$OUT_PATHS") outputs); $runs runs each; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "derivation: $DRV_PATH (OUT_PATHS lists $(wc -w <<< "$OUT_PATHS") paths); $runs runs each; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-16s %10s %10s %10s %10s %12s %12s\n' label 'median ms' 'p90 ms' 'min ms' 'max ms' 'hashing ms' 'CPU ms'
 ms() { if [[ $1 == - ]]; then echo -; else awk '{ printf "%.1f", $1 / 1000 }' <<< "$1"; fi; }
 for ((j = 0; j < ${#labels[@]}; j++)); do

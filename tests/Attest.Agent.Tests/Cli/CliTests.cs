@@ -74,6 +74,30 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Init_WithHook_WritesExecutableHookScriptThatRunsTheAgent()
+    {
+        using var dir = new TempDirectory();
+        var config = dir.Combine("etc it's", "agent.json");
+        var hook = dir.Combine("etc it's", "post-build-hook");
+
+        var (exit, _, error) = await InvokeAsync("init", "--config", config, "--name", "hydra-01", "--key", dir.Combine("builder.key"),
+            "--spool", dir.Combine("spool"), "--hook", hook);
+
+        Assert.True(exit == 0, error);
+        Assert.Contains($"post-build-hook = {hook}", error, StringComparison.Ordinal);
+        Assert.True(File.GetUnixFileMode(hook).HasFlag(UnixFileMode.OtherExecute));
+        var script = await File.ReadAllTextAsync(hook);
+        Assert.StartsWith("#!/bin/sh\n", script, StringComparison.Ordinal);
+        Assert.Contains("hook --config ", script, StringComparison.Ordinal);
+
+        // Nix runs the script without arguments; with no DRV_PATH the agent explains and does not fail the build.
+        var (hookExit, _, hookError) = await ProcessRunner.RunAsync(hook, [], new Dictionary<string, string?> { ["DRV_PATH"] = string.Empty });
+        Assert.Equal(0, hookExit);
+        Assert.Contains("NOT attested", hookError, StringComparison.Ordinal);
+        Assert.Contains("is not a derivation store path", hookError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Status_KeyReadableByOthers_ReportsIdentityError()
     {
         using var dir = new TempDirectory();
