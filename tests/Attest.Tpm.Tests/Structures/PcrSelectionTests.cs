@@ -42,7 +42,7 @@ public sealed class PcrSelectionTests
             ParserProperties.OnlyThrows<TpmFormatException>(bytes, b => PcrSelection.Read(b, out _)));
 
     [Fact]
-    public void Default_IsSha256ZeroToSevenAndEleven()
+    public void Default_Always_IsSha256ZeroToSevenAndEleven()
     {
         Assert.Equal("sha256:0,1,2,3,4,5,6,7,11", PcrSelection.Default.ToString());
         Assert.Equal(Convert.FromHexString("00000001000B03FF0800"), PcrSelection.Default.ToBytes());

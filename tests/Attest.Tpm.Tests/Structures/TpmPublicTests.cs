@@ -90,7 +90,7 @@ public sealed class TpmPublicTests
     }
 
     [Fact]
-    public void Templates_ParseWithTheirAttributes()
+    public void Parse_EkAndAkTemplates_HaveTheirAttributesAndSchemes()
     {
         Assert.Equal(0x000300B2u, (uint)TpmTemplates.EkAttributes);
         Assert.Equal(0x00050072u, (uint)TpmTemplates.AkAttributes);
