@@ -15,10 +15,14 @@ using Attest.Provenance.Statements;
 // loopback. It starts the real log server and the real `attest-verify gate` as child processes, attests --paths
 // synthetic store paths by two builders of two operators, writes them into a file:// cache, warms the gate (one
 // request per path: the real verification), then sends --requests narinfo GETs with --concurrency in flight.
-//   dotnet run -c Release --project bench/Attest.GateLoad -- [--paths 200] [--requests 20000] [--concurrency 4]
+// With --log-growth MS the log grows by one unrelated attestation every MS milliseconds while requests are measured,
+// and the gate follows it every second: each new checkpoint marks the cached decisions stale, so warm requests are
+// measured while the gate re-verifies in the background.
+//   dotnet run -c Release --project bench/Attest.GateLoad -- [--paths 200] [--requests 20000] [--concurrency 4] [--log-growth 0]
 int paths = Argument("--paths", 200);
 int requests = Argument("--requests", 20_000);
 int concurrency = Argument("--concurrency", 4);
+int growthMs = Argument("--log-growth", 0);
 string configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name;
 string root = FindRoot();
 string logDll = Path.Combine(root, "log-server", "bin", configuration, "net10.0", "attest-log.dll");
@@ -67,7 +71,7 @@ try
 
     Uri gate = Start(children, gateDll, "nix-cache-info", port =>
         ["gate", "--policy", policy, "--state", Path.Combine(work, "state"), "--upstream", "file://" + Path.Combine(work, "cache"),
-         "--listen", $"http://127.0.0.1:{port}", "--sign-key", Path.Combine(work, "gate.sec")]);
+         "--listen", $"http://127.0.0.1:{port}", "--sign-key", Path.Combine(work, "gate.sec"), "--follow-interval", growthMs > 0 ? "1" : "5"]);
     using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = gate };
 
     var cold = Stopwatch.StartNew();
@@ -83,6 +87,24 @@ try
     double coldMs = cold.Elapsed.TotalMilliseconds / paths;
     var latencies = new double[requests];
     int next = -1;
+    using var measuring = new CancellationTokenSource();
+    int grown = 0;
+    Task growth = growthMs <= 0 ? Task.CompletedTask : Task.Run(async () =>
+    {
+        while (!measuring.IsCancellationRequested)
+        {
+            await SubmitAsync(http, alice, StorePath.Create(RandomNumberGenerator.GetBytes(StorePath.HashSize), "growth"), NixHash.ComputeSha256(RandomNumberGenerator.GetBytes(8)), false);
+            grown++;
+            try
+            {
+                await Task.Delay(growthMs, measuring.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    });
     var total = Stopwatch.StartNew();
     await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async worker =>
     {
@@ -100,9 +122,11 @@ try
         }
     }));
     double seconds = total.Elapsed.TotalSeconds;
+    await measuring.CancelAsync();
+    await growth;
     Array.Sort(latencies);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"paths {paths}, requests {requests}, concurrency {concurrency}: {requests / seconds:0} narinfo/s; warm latency ms p50 {P(0.50):0.000} p90 {P(0.90):0.000} p99 {P(0.99):0.000} p99.9 {P(0.999):0.000} max {latencies[^1]:0.000}; cold (verify through the log) {coldMs:0.00} ms/path sequential"));
+        $"paths {paths}, requests {requests}, concurrency {concurrency}: {requests / seconds:0} narinfo/s; warm latency ms p50 {P(0.50):0.000} p90 {P(0.90):0.000} p99 {P(0.99):0.000} p99.9 {P(0.999):0.000} max {latencies[^1]:0.000}; cold (verify through the log) {coldMs:0.00} ms/path sequential{(growthMs > 0 ? $"; the log grew by {grown} entries meanwhile" : "")}"));
 
     double P(double q) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(q * latencies.Length) - 1)];
 }

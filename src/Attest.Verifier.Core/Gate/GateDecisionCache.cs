@@ -9,7 +9,7 @@ namespace Attest.Verifier.Gate;
 /// The shared decision runs under the cache's own lifetime token, not the first caller's: a client that hangs up must
 /// not cancel the verification other clients are waiting for. Each caller's token only cancels its own wait. Deciding
 /// happens outside the cache's lock, so a slow (cold) decision never delays lookups of other keys. When the logs move
-/// on (<see cref="MarkStale"/>), refusals are forgotten and trusted decisions are re-verified in the background.
+/// on (<see cref="MarkStale"/>), refusals are forgotten; trusted decisions keep their TTL and background refresh.
 /// </remarks>
 public sealed class GateDecisionCache : IDisposable
 {
@@ -24,7 +24,8 @@ public sealed class GateDecisionCache : IDisposable
     private long _hits;
     private long _misses;
     private long _decisions;
-    private long _generation;
+    private long _staleGeneration;
+    private long _clearGeneration;
 
     /// <summary>Creates a cache.</summary>
     /// <param name="decide">Makes a decision; it should not throw (turn failures into refusals).</param>
@@ -116,12 +117,12 @@ public sealed class GateDecisionCache : IDisposable
         return false;
     }
 
-    /// <summary>Drops every cached decision; decisions in flight complete for their waiters but are not stored.</summary>
+    /// <summary>Drops every cached decision; decisions in flight answer their waiters but are not stored.</summary>
     public void Clear()
     {
         lock (_lock)
         {
-            _generation++;
+            _clearGeneration++;
             _entries.Clear();
             _recency.Clear();
         }
@@ -129,25 +130,20 @@ public sealed class GateDecisionCache : IDisposable
 
     /// <summary>
     /// Tells the cache that the evidence moved on (a log has a newer checkpoint): refusals are dropped, since the path
-    /// may be attested now, and each trusted decision is re-verified in the background on its next use while it keeps
-    /// being served, so popular paths never wait. Decisions in flight were made against the old evidence: they
-    /// answer their waiters, but a refusal among them is not stored and a trusted one is stored as due for refresh.
+    /// may be attested now; a refusal in flight answers its waiters but is not stored. Trusted decisions are kept:
+    /// re-verifying every one at each checkpoint would cost a busy log's gate all its CPU, and their TTL (with the
+    /// refresh-ahead before it) already bounds how long a dissent logged later goes unseen.
     /// </summary>
     public void MarkStale()
     {
         lock (_lock)
         {
-            _generation++;
-            long now = _time.GetTimestamp();
+            _staleGeneration++;
             LinkedListNode<CachedDecision>? node = _recency.First;
             while (node is not null)
             {
                 LinkedListNode<CachedDecision>? next = node.Next;
-                if (node.Value.Decision.Trusted)
-                {
-                    node.Value = node.Value with { RefreshAt = Math.Min(now, node.Value.RefreshAt) };
-                }
-                else
+                if (!node.Value.Decision.Trusted)
                 {
                     _recency.Remove(node);
                     _entries.Remove(node.Value.Key);
@@ -168,12 +164,12 @@ public sealed class GateDecisionCache : IDisposable
     private Task<GateDecision> StartLocked(DecisionKey key)
     {
         Interlocked.Increment(ref _decisions);
-        Task<GateDecision> task = DecideAndStoreAsync(key, _generation);
+        Task<GateDecision> task = DecideAndStoreAsync(key, _staleGeneration, _clearGeneration);
         _inFlight[key] = task;
         return task;
     }
 
-    private async Task<GateDecision> DecideAndStoreAsync(DecisionKey key, long generation)
+    private async Task<GateDecision> DecideAndStoreAsync(DecisionKey key, long staleGeneration, long clearGeneration)
     {
         // Leave the caller's lock before running the decider, which may complete synchronously.
         await Task.Yield();
@@ -201,15 +197,11 @@ public sealed class GateDecisionCache : IDisposable
         lock (_lock)
         {
             _inFlight.Remove(key);
-            if (generation != _generation)
+            if (clearGeneration != _clearGeneration || (staleGeneration != _staleGeneration && !decision.Trusted))
             {
-                // Decided against evidence that has since moved on (MarkStale or Clear).
-                if (!decision.Trusted)
-                {
-                    return decision;
-                }
-
-                refreshAt = now;
+                // Decided on evidence that has since been dropped (Clear) or moved on (MarkStale, for a refusal):
+                // it answers its waiters, and the next request decides again.
+                return decision;
             }
 
             if (_entries.Remove(key, out LinkedListNode<CachedDecision>? old))

@@ -10,8 +10,8 @@ using Attest.Verifier.Tests.Verification;
 namespace Attest.Verifier.Tests.Gate;
 
 /// <summary>
-/// The gate follows the logs: cached decisions go stale when a log has a newer checkpoint (refusals are decided again,
-/// trusted paths keep being served while re-verified in the background), and a cold decision never holds up others.
+/// The gate follows the logs: when a log has a newer checkpoint refusals are decided again (trusted decisions keep
+/// their TTL), a log caught forking drops every decision, and a cold decision never holds up others.
 /// </summary>
 public sealed class GateFollowTests : IDisposable
 {
@@ -36,25 +36,33 @@ public sealed class GateFollowTests : IDisposable
     }
 
     [Fact]
-    public async Task MarkStale_CachedTrust_ServedAtOnceAndReverifiedInBackground()
+    public async Task MarkStale_CachedTrust_KeptWithoutDecidingAgain()
     {
         var decider = new ScriptedDecider();
         using var cache = new GateDecisionCache(decider.DecideAsync, new GateCacheOptions(), new ManualTime());
         var first = await cache.GetAsync(Key(1), CancellationToken.None);
-        decider.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        decider.Trust = false;
 
         cache.MarkStale();
         var served = cache.GetAsync(Key(1), CancellationToken.None);
 
-        // Answered from the cache while the re-verification is held.
         Assert.True(served.IsCompletedSuccessfully);
         Assert.Same(first, await served);
-        await WaitUntilAsync(() => decider.Calls == 2);
+        Assert.Equal(1, decider.Calls);
+    }
+
+    [Fact]
+    public async Task Clear_WhileATrustIsBeingDecided_TrustAnswersItsWaiterButIsNotCached()
+    {
+        var decider = new ScriptedDecider { Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        using var cache = new GateDecisionCache(decider.DecideAsync, new GateCacheOptions(), new ManualTime());
+        var pending = cache.GetAsync(Key(1), CancellationToken.None).AsTask();
+        await WaitUntilAsync(() => decider.Calls == 1);
+
+        cache.Clear();
         decider.Hold.SetResult();
-        await WaitUntilAsync(() => cache.TryGetCached(Key(1), out var d) && !d!.Trusted);
-        Assert.False((await cache.GetAsync(Key(1), CancellationToken.None)).Trusted);
-        Assert.Equal(2, decider.Calls);
+
+        Assert.True((await pending).Trusted);
+        Assert.False(cache.TryGetCached(Key(1), out _));
     }
 
     [Fact]
