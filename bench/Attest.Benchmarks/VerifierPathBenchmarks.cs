@@ -65,6 +65,9 @@ public class VerifierPathBenchmarks
         }
     }
 
+    [GlobalCleanup]
+    public void Cleanup() => _verifier.Dispose();
+
     [Benchmark]
     public async Task<bool> VerifyOnePath() =>
         (await _verifier.VerifyAsync(_queries[17], CancellationToken.None)).Verdict.Trusted;
