@@ -190,8 +190,24 @@ public sealed class Rebuilder
                     break;
                 }
 
-                if (TryReadAttestation(body, out var document) && decided.Add(document.DerivationPath)
-                    && await ShouldRebuildAsync(document.DerivationPath, ownKey, pending, progress, cancellationToken))
+                var rebuild = false;
+                if (TryReadAttestation(body, out var document) && !decided.Contains(document.DerivationPath))
+                {
+                    try
+                    {
+                        rebuild = await ShouldRebuildAsync(document.DerivationPath, ownKey, pending, cancellationToken);
+                    }
+                    catch (Exception e) when (e is HttpRequestException or AttestationException)
+                    {
+                        // Stop this log here, so the entry is examined again by the next run.
+                        error = $"searching the logs for the derivation of entry {index} failed: {e.Message}";
+                        break;
+                    }
+
+                    decided.Add(document.DerivationPath);
+                }
+
+                if (rebuild)
                 {
                     var derivation = document.DerivationPath;
                     if (!File.Exists(derivation.FullPath))
@@ -229,8 +245,9 @@ public sealed class Rebuilder
     /// Whether a derivation seen in a log needs this rebuilder: attested by exactly one builder across all logs, and
     /// neither attested by this builder in a log nor waiting in its outbox.
     /// </summary>
-    private async Task<bool> ShouldRebuildAsync(StorePath derivation, string ownKey, HashSet<StorePath> pending,
-        Action<StorePath, RebuildReport?, string?> progress, CancellationToken cancellationToken)
+    /// <exception cref="HttpRequestException">A log could not be searched.</exception>
+    /// <exception cref="AttestationException">A log's answer is malformed.</exception>
+    private async Task<bool> ShouldRebuildAsync(StorePath derivation, string ownKey, HashSet<StorePath> pending, CancellationToken cancellationToken)
     {
         if (pending.Contains(derivation))
         {
@@ -240,20 +257,12 @@ public sealed class Rebuilder
         var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var log in _logs)
         {
-            try
+            foreach (var (_, document) in ReadSearchResults(await log.SearchAsync("drvPath", derivation.FullPath, cancellationToken)))
             {
-                foreach (var (_, document) in ReadSearchResults(await log.SearchAsync("drvPath", derivation.FullPath, cancellationToken)))
+                if (document.DerivationPath == derivation)
                 {
-                    if (document.DerivationPath == derivation)
-                    {
-                        keys.Add(document.SignerKeyId);
-                    }
+                    keys.Add(document.SignerKeyId);
                 }
-            }
-            catch (Exception e) when (e is HttpRequestException or AttestationException)
-            {
-                progress(derivation, null, $"cannot search {log.BaseUrl} for it: {e.Message}");
-                return false;
             }
         }
 

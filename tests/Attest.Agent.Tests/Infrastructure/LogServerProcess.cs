@@ -87,9 +87,9 @@ internal sealed class LogServerProcess : IAsyncDisposable
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                // Not listening yet.
+                // Not listening yet, or too slow to answer on a loaded machine: ask again.
             }
 
             await Task.Delay(200);
