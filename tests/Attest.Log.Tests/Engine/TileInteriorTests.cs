@@ -48,3 +48,22 @@ public sealed class TileInteriorTests
         Assert.Throws<InvalidDataException>(() => TileInterior.Node(interior.AsSpan(0, interior.Length - 1), 1, 0));
     }
 }
+
+public sealed class FoldedNodeCacheTests
+{
+    [Fact]
+    public void Add_BeyondCapacity_StaysBoundedAndKeepsNewest()
+    {
+        var cache = new FoldedNodeCache(4);
+        for (var i = 0; i < 10; i++)
+        {
+            cache.Add(new NodeId(3, i), TreeHasher.HashLeaf([(byte)i]));
+        }
+
+        var held = Enumerable.Range(0, 10).Count(i => cache.TryGet(new NodeId(3, i), out _));
+        Assert.InRange(held, 1, 4);
+        Assert.True(cache.TryGet(new NodeId(3, 9), out var newest));
+        Assert.Equal(TreeHasher.HashLeaf([9]), newest);
+        Assert.False(cache.TryGet(new NodeId(4, 9), out _));
+    }
+}
