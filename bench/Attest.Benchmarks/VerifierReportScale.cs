@@ -14,10 +14,10 @@ using Attest.Transparency.Tiles;
 namespace Attest.Benchmarks;
 
 /// <summary>
-/// <c>report-scale [--attestations N] [--builders B] [--dir DIR] [--verifier DLL]</c>: runs the real
-/// <c>attest-verify report</c> (a child process, Release build) over a log of N signed attestations served on
-/// loopback through the c2sp.org/tlog-tiles static API, and prints the wall time, CPU time and peak memory of the
-/// report process.
+/// <c>report-scale [--attestations N] [--builders B] [--dir DIR] [--verifier DLL] [--run report|monitor]</c>: runs
+/// the real <c>attest-verify report</c> (or <c>monitor --once</c>, which re-derives the whole tree from a fresh state)
+/// as a child process (Release build) over a log of N signed attestations served on loopback through the
+/// c2sp.org/tlog-tiles static API, and prints the wall time, CPU time and peak memory of that process.
 /// </summary>
 /// <remarks>
 /// The log is generated once per (N, B) and kept in DIR (default: a folder under the temp directory): B builder
@@ -43,6 +43,7 @@ internal static class VerifierReportScale
         var builders = 50;
         string? directory = null;
         string? verifier = null;
+        var run = "report";
         for (var i = 1; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
@@ -55,6 +56,9 @@ internal static class VerifierReportScale
                     break;
                 case "--dir":
                     directory = args[i + 1];
+                    break;
+                case "--run" when args[i + 1] is "report" or "monitor":
+                    run = args[i + 1];
                     break;
                 case "--verifier":
                     verifier = args[i + 1];
@@ -82,11 +86,11 @@ internal static class VerifierReportScale
         }
 
         directory ??= Path.Combine(Path.GetTempPath(), $"attest-report-scale-{attestations}-{builders}");
-        exitCode = RunAsync(attestations, builders, directory, verifier).GetAwaiter().GetResult();
+        exitCode = RunAsync(attestations, builders, directory, verifier, run).GetAwaiter().GetResult();
         return true;
     }
 
-    private static async Task<int> RunAsync(int attestations, int builders, string directory, string verifier)
+    private static async Task<int> RunAsync(int attestations, int builders, string directory, string verifier, string run)
     {
         var log = Path.Combine(directory, "log");
         if (!File.Exists(Path.Combine(directory, "complete")))
@@ -108,7 +112,11 @@ internal static class VerifierReportScale
 
         var load = await File.ReadAllTextAsync("/proc/loadavg");
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in (string[])[verifier, "report", "--policy", policy, "--json", Path.Combine(output, "report.json"), "--html", Path.Combine(output, "report.html")])
+        var state = Path.Combine(output, "monitor-state-" + Guid.NewGuid().ToString("N"));
+        string[] arguments = run == "monitor"
+            ? [verifier, "monitor", "--policy", policy, "--state", state, "--once"]
+            : [verifier, "report", "--policy", policy, "--json", Path.Combine(output, "report.json"), "--html", Path.Combine(output, "report.html")];
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -137,7 +145,12 @@ internal static class VerifierReportScale
         clock.Stop();
         await Console.Out.WriteAsync(await stdout);
         await Console.Error.WriteAsync(await stderr);
-        Console.WriteLine($"attest-verify report: exit {process.ExitCode}, {clock.Elapsed.TotalSeconds:F1} s wall, >= {cpu.TotalSeconds:F1} s CPU (last sample), peak RSS >= {peak / (1024 * 1024)} MiB (sampled every 200 ms)");
+        if (Directory.Exists(state))
+        {
+            Directory.Delete(state, recursive: true);
+        }
+
+        Console.WriteLine($"attest-verify {run}: exit {process.ExitCode}, {clock.Elapsed.TotalSeconds:F1} s wall, >= {cpu.TotalSeconds:F1} s CPU (last sample), peak RSS >= {peak / (1024 * 1024)} MiB (sampled every 200 ms)");
         Console.WriteLine($"served {server.Requests:N0} requests, {server.BytesServed / (1024.0 * 1024):N0} MiB; {attestations / clock.Elapsed.TotalSeconds:N0} attestations/s");
         Console.WriteLine($"load average before: {load.Trim()}; after: {(await File.ReadAllTextAsync("/proc/loadavg")).Trim()}; {Environment.ProcessorCount} cores");
         return process.ExitCode;
