@@ -30,6 +30,21 @@ public sealed class TpmPathVerificationTests
     }
 
     [Fact]
+    public async Task VerifyAsync_BuilderWithoutRequireTpmAndGoodQuote_CountsAsTpmAttested()
+    {
+        using var s = new TpmScenario().Enrolled();
+        var (path, hash) = Subject("optional");
+        s.Attest(s.TpmBuilder, path, hash, s.Ak);
+        s.Attest(s.PlainBuilder, path, hash, null);
+
+        var result = await VerifyAsync(s, s.Policy(requireTpm: false, minAgreeing: 2, minTpmAttested: 1), path, hash);
+
+        Assert.True(result.Verdict.Trusted, Describe(result));
+        Assert.Equal([("plain-builder", false), ("tpm-builder", true)], result.Verdict.Agreeing.Select(v => (v.Builder.Name, v.TpmVerified)));
+        Assert.Empty(result.Verdict.TpmNotes);
+    }
+
+    [Fact]
     public async Task VerifyAsync_EvidenceFromAnotherBuildersAk_RejectedAsNotBound()
     {
         using var s = new TpmScenario().Enrolled();

@@ -44,7 +44,7 @@ internal sealed class TpmEvidenceChecker : IDisposable
         _proofs = proofs;
     }
 
-    /// <summary>Whether evidence of this builder in this log can be checked at all (the policy pins the log's admin key).</summary>
+    /// <summary>Whether TPM evidence in this log can be checked at all: the policy pins the log's admin key.</summary>
     public bool CanCheck(string origin) => _policy.FindLog(origin)?.AdminKey is not null;
 
     public TpmCheck Check(AttestationDocument document, LogEvidence evidence, BuilderPolicy builder, IReadOnlyList<LogEvidence> registry)
