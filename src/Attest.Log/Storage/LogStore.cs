@@ -104,15 +104,16 @@ public sealed class LogStore : IDisposable
             case EntriesFamily:
                 // Value separation: documents go to blob files at flush and are never rewritten by compaction (the
                 // log never deletes or overwrites an entry, so blob garbage collection has nothing to do). The SST
-                // files then hold only 8-byte keys and blob references. JSON with a base64 payload compresses little
-                // with LZ4, and every byte of it was already hashed and fsynced in the WAL: no compression.
+                // files then hold only 8-byte keys and blob references. Each blob is LZ4-compressed once, at flush,
+                // in the background (before, every compaction recompressed the documents it rewrote); against
+                // uncompressed blobs this measured no CPU cost per entry and a smaller store.
                 options.SetWriteBufferSize(64UL << 20);
                 options.SetCompression(Compression.No);
                 var native = Native.Instance;
                 native.rocksdb_options_set_enable_blob_files(options.Handle, 1);
                 native.rocksdb_options_set_min_blob_size(options.Handle, 512);
                 native.rocksdb_options_set_blob_file_size(options.Handle, 256UL << 20);
-                native.rocksdb_options_set_blob_compression_type(options.Handle, (int)Compression.No);
+                native.rocksdb_options_set_blob_compression_type(options.Handle, (int)Compression.Lz4);
                 native.rocksdb_options_set_enable_blob_gc(options.Handle, 0);
                 break;
             case DedupFamily:
