@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Attest.Nix;
 using Attest.Provenance.Attestations;
 using Attest.Provenance.Statements;
@@ -70,13 +71,12 @@ public sealed class AttestationChecker : IDisposable
         && _tpm.CanCheck(parsed.Evidence.Origin);
 
     /// <summary>Parses the entry as an attestation of <paramref name="storePath"/>.</summary>
-    internal static bool TryParse(LogEvidence evidence, StorePath storePath, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ParsedAttestation? parsed, out string? problem)
+    internal static bool TryParse(LogEvidence evidence, StorePath storePath, [NotNullWhen(true)] out ParsedAttestation? parsed, out string? problem)
     {
-        string where = $"{evidence.Origin}#{evidence.Index}";
         parsed = null;
         if (!AttestationDocument.TryParse(evidence.Entry.Span, out AttestationDocument? document, out var parseError))
         {
-            problem = $"{where} is not an attestation document: {parseError}";
+            problem = $"{evidence.Origin}#{evidence.Index} is not an attestation document: {parseError}";
             return false;
         }
 
@@ -90,7 +90,7 @@ public sealed class AttestationChecker : IDisposable
             }
         }
 
-        problem = $"{where} does not name {storePath} among its subjects";
+        problem = $"{evidence.Origin}#{evidence.Index} does not name {storePath} among its subjects";
         return false;
     }
 

@@ -280,6 +280,28 @@ public sealed class TpmPathVerificationTests
         Assert.Contains(rejected.Reasons, r => r.Contains($"registry entry {s.Log.Origin}#1 does not verify", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Evaluate_EntryLabelledWithAnotherPolicyLog_NotProvedEvenAfterItsCheckpointVerified()
+    {
+        using var s = new TpmScenario().Enrolled();
+        var other = new InMemoryLog("other.example/log");
+        var (path, hash) = Subject("origin");
+        s.Attest(s.PlainBuilder, path, hash, null);
+        var genuine = s.Bundle().Entries.Single();
+        string Log(InMemoryLog log) => "{\"origin\":\"" + log.Origin + "\",\"key\":\"" + log.Verifier.Encode() + "\",\"url\":\"http://127.0.0.1:1/\"}";
+        var policy = Attest.Verifier.Policy.TrustPolicyReader.Parse(System.Text.Encoding.UTF8.GetBytes(
+            "{\"version\":1,\"logs\":[" + Log(s.Log) + "," + Log(other) + "],\"builders\":[{\"name\":\"plain-builder\",\"key\":\""
+            + s.PlainBuilder.PublicKey + "\",\"operator\":\"bob\"}],\"quorum\":{\"minAgreeing\":1}}"));
+        using var verifier = new PathVerifier(policy, []);
+
+        var accepted = verifier.Evaluate(new PathQuery(path, hash), [genuine]);
+        var refused = verifier.Evaluate(new PathQuery(path, hash), [genuine with { Origin = other.Origin }]);
+
+        Assert.True(accepted.Verdict.Trusted, Describe(accepted));
+        Assert.Contains(Assert.Single(refused.Verdict.Rejected).Reasons,
+            r => r.Contains($"not proved in log other.example/log: its proof's checkpoint is of log {s.Log.Origin}", StringComparison.Ordinal));
+    }
+
     private static async Task<PathVerification> VerifyAsync(TpmScenario s, Attest.Verifier.Policy.TrustPolicy policy, Nix.StorePath path, Nix.NixHash hash)
     {
         using var verifier = new PathVerifier(policy, [s.Bundle()]);

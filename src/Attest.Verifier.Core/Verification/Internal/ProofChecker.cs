@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Attest.Transparency.Checkpoints;
 using Attest.Transparency.Merkle;
 using Attest.Verifier.Logs;
@@ -19,6 +20,9 @@ internal sealed class ProofChecker
     private readonly Dictionary<string, CheckpointPolicy> _policies;
     private readonly ConcurrentDictionary<string, CheckpointVerdict> _verdicts = new(StringComparer.Ordinal);
 
+    // Online every entry of a log shares one checkpoint object: found by reference without formatting the note.
+    private readonly ConditionalWeakTable<SignedCheckpoint, CheckpointVerdict> _byInstance = [];
+
     public ProofChecker(TrustPolicy policy)
     {
         _policies = policy.Logs.ToDictionary(l => l.Origin, LogClient.CreateCheckpointPolicy, StringComparer.Ordinal);
@@ -38,6 +42,12 @@ internal sealed class ProofChecker
         }
 
         SignedCheckpoint signed = evidence.Proof.Checkpoint;
+        if (!string.Equals(signed.Checkpoint.Origin, evidence.Origin, StringComparison.Ordinal))
+        {
+            // Also what makes the verdict caches safe: a checkpoint is only ever judged under its own log's policy.
+            return $"not proved in log {evidence.Origin}: its proof's checkpoint is of log {signed.Checkpoint.Origin}";
+        }
+
         CheckpointVerdict verdict = VerifyCheckpoint(policy, signed);
         if (!verdict.IsValid)
         {
@@ -60,20 +70,25 @@ internal sealed class ProofChecker
 
     private CheckpointVerdict VerifyCheckpoint(CheckpointPolicy policy, SignedCheckpoint checkpoint)
     {
+        if (_byInstance.TryGetValue(checkpoint, out CheckpointVerdict? known))
+        {
+            return known;
+        }
+
         // The whole note text is the key: the same tree with other signatures or cosignatures is judged on its own.
         string key = checkpoint.ToString();
-        if (_verdicts.TryGetValue(key, out CheckpointVerdict? cached))
+        if (!_verdicts.TryGetValue(key, out CheckpointVerdict? verdict))
         {
-            return cached;
+            verdict = policy.Verify(checkpoint);
+            if (_verdicts.Count >= MaxCachedCheckpoints)
+            {
+                _verdicts.Clear();
+            }
+
+            _verdicts.TryAdd(key, verdict);
         }
 
-        CheckpointVerdict verdict = policy.Verify(checkpoint);
-        if (_verdicts.Count >= MaxCachedCheckpoints)
-        {
-            _verdicts.Clear();
-        }
-
-        _verdicts.TryAdd(key, verdict);
+        _byInstance.AddOrUpdate(checkpoint, verdict);
         return verdict;
     }
 }
