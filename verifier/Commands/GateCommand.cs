@@ -199,13 +199,15 @@ internal sealed class GateCommand : Command
                 gate.ForgetDecisions();
                 GateLog.LogMisbehaved(logger, e.Message);
             }
-            catch (HttpRequestException e)
-            {
-                GateLog.LogsUnreachable(logger, e.Message);
-            }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception e)
+            {
+                // Unreachable logs, a timeout, or a state directory that cannot be written: keep deciding on what was
+                // verified and try again at the next tick (the loop ends when the gate stops) rather than stop following.
+                GateLog.LogsUnreachable(logger, e.Message);
             }
         }
         while (await WaitAsync(timer, cancellationToken));

@@ -27,7 +27,7 @@ internal static partial class GateLog
     [LoggerMessage(EventId = 6107, Level = LogLevel.Information, Message = "The logs moved on ({Checkpoints}); refusals will be decided again, trusted paths re-verified in the background")]
     public static partial void LogsAdvanced(ILogger logger, string checkpoints);
 
-    [LoggerMessage(EventId = 6108, Level = LogLevel.Warning, Message = "Could not fetch the logs' checkpoints; deciding on the ones verified before: {Reason}")]
+    [LoggerMessage(EventId = 6108, Level = LogLevel.Warning, Message = "Could not follow the logs' checkpoints; deciding on the ones verified before: {Reason}")]
     public static partial void LogsUnreachable(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 6109, Level = LogLevel.Error, Message = "A log misbehaved; every path is refused until it checks out again: {Reason}")]
