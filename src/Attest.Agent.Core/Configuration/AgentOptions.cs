@@ -55,16 +55,6 @@ public sealed record AgentOptions
     [JsonIgnore]
     public string OutboxDirectory => Path.Combine(SpoolDirectory, "outbox");
 
-    /// <summary>Serializer settings for the configuration file: camelCase, comments and trailing commas allowed.</summary>
-    public static JsonSerializerOptions SerializerOptions { get; } = new(JsonSerializerDefaults.Web)
-    {
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
-
     /// <summary>
     /// Picks the configuration file: <paramref name="explicitPath"/> if given, else the environment variable, else
     /// <see cref="DefaultPath"/>.
@@ -137,7 +127,7 @@ public sealed record AgentOptions
 
     /// <summary>Serializes these options as indented JSON (the format <see cref="Parse"/> reads).</summary>
     /// <returns>UTF-8 JSON.</returns>
-    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, SerializerOptions);
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, ConfigurationJsonContext.Default.AgentOptions);
 
     /// <summary>Writes these options to a configuration file atomically (mode 0644: it holds no secrets).</summary>
     /// <param name="path">The file.</param>

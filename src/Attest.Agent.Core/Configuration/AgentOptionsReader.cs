@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Attest.Agent.Core.Tpm;
+using Attest.Tpm.Keys;
 
 namespace Attest.Agent.Core.Configuration;
 
@@ -8,8 +9,9 @@ namespace Attest.Agent.Core.Configuration;
 /// Reads the configuration file without reflection-based serialization: the post-build hook loads it for every
 /// build, and building <see cref="JsonSerializer"/>'s metadata for <see cref="AgentOptions"/> costs about 60-80 ms of
 /// CPU in a fresh process (bench/figures/agent.md). Same format and rules as the serializer settings in
-/// <see cref="AgentOptions.SerializerOptions"/>: camelCase names matched case-insensitively, comments and trailing
-/// commas allowed, unknown members refused. The optional <c>tpm</c> member is handed to the serializer.
+/// <see cref="AgentOptions.ToJson"/> writes: camelCase names matched case-insensitively, comments and trailing
+/// commas allowed, unknown members refused. Also what keeps the agent Native AOT compatible without relying on
+/// source-generated deserialization, which would reset the init-only defaults of members a file leaves out.
 /// </summary>
 internal static class AgentOptionsReader
 {
@@ -95,14 +97,74 @@ internal static class AgentOptionsReader
             return null;
         }
 
-        try
+        RequireKind(element, JsonValueKind.Object, path);
+        string? tcti = null;
+        var tpm = new AgentTpmOptions { Tcti = string.Empty };
+        foreach (var member in element.EnumerateObject())
         {
-            return element.Deserialize<AgentTpmOptions>(AgentOptions.SerializerOptions);
+            var memberPath = path + "." + member.Name;
+            switch (member.Name.ToUpperInvariant())
+            {
+                case "TCTI":
+                    tcti = RequiredString(member.Value, memberPath);
+                    break;
+                case "PCRS":
+                    tpm = tpm with { Pcrs = RequiredString(member.Value, memberPath) };
+                    break;
+                case "AKHANDLE":
+                    tpm = tpm with { AkHandle = ReadUInt32(member.Value, memberPath) };
+                    break;
+                case "AKALGORITHM":
+                    tpm = tpm with { AkAlgorithm = ReadEnum<AttestationKeyAlgorithm>(member.Value, memberPath) };
+                    break;
+                case "EKKIND":
+                    tpm = tpm with { EkKind = ReadEnum<EndorsementKeyKind>(member.Value, memberPath) };
+                    break;
+                case "EKHANDLE":
+                    tpm = tpm with { EkHandle = member.Value.ValueKind == JsonValueKind.Null ? null : ReadUInt32(member.Value, memberPath) };
+                    break;
+                case "EVENTLOGPATH":
+                    tpm = tpm with { EventLogPath = RequiredString(member.Value, memberPath) };
+                    break;
+                case "INCLUDEEVENTLOG":
+                    tpm = tpm with { IncludeEventLog = ReadBool(member.Value, memberPath) };
+                    break;
+                case "REQUIRED":
+                    tpm = tpm with { Required = ReadBool(member.Value, memberPath) };
+                    break;
+                default:
+                    throw Unknown(memberPath);
+            }
         }
-        catch (JsonException e)
+
+        return tcti is null
+            ? throw new JsonException($"{path} is missing the required property 'tcti'.")
+            : tpm with { Tcti = tcti };
+    }
+
+    private static uint ReadUInt32(JsonElement element, string path)
+    {
+        // A number, or a number in a string as the web serializer defaults accepted (JsonNumberHandling.AllowReadingFromString).
+        if (element.ValueKind == JsonValueKind.Number && element.TryGetUInt32(out var number))
         {
-            throw new JsonException($"{path}{e.Path?.TrimStart('$')}: {e.Message}", e);
+            return number;
         }
+
+        return element.ValueKind == JsonValueKind.String
+            && uint.TryParse(element.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out number)
+            ? number
+            : throw new JsonException($"{path} must be an unsigned 32-bit number.");
+    }
+
+    private static T ReadEnum<T>(JsonElement element, string path)
+        where T : struct, Enum
+    {
+        // Member names only, case-insensitively (as JsonStringEnumConverter reads them); no numbers or flag lists.
+        var text = RequiredString(element, path);
+        return text.Length > 0 && char.IsAsciiLetter(text[0]) && !text.Contains(',', StringComparison.Ordinal)
+            && Enum.TryParse<T>(text, ignoreCase: true, out var value) && Enum.IsDefined(value)
+            ? value
+            : throw new JsonException($"{path}: '{text}' is not one of {string.Join(", ", Enum.GetNames<T>())}.");
     }
 
     private static NixOptions ReadNix(JsonElement element, string path)

@@ -20,7 +20,6 @@ public sealed record AgentState(DateTimeOffset? LastDeliveryAt, long? LastDelive
     public const string HookFileName = "hook-state.json";
 
     private const int MaxBytes = 64 * 1024;
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     /// <summary>An empty state.</summary>
     public static AgentState Empty { get; } = new(null, null, null, null);
@@ -36,7 +35,7 @@ public sealed record AgentState(DateTimeOffset? LastDeliveryAt, long? LastDelive
         {
             var info = new FileInfo(path);
             return info.Exists && info.Length <= MaxBytes
-                ? JsonSerializer.Deserialize<AgentState>(File.ReadAllBytes(path), JsonOptions) ?? Empty
+                ? JsonSerializer.Deserialize(File.ReadAllBytes(path), SpoolJsonContext.Default.AgentState) ?? Empty
                 : Empty;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
@@ -50,6 +49,6 @@ public sealed record AgentState(DateTimeOffset? LastDeliveryAt, long? LastDelive
     /// <param name="fileName">The state file.</param>
     /// <exception cref="IOException">The write failed.</exception>
     public void Write(string spoolDirectory, string fileName) =>
-        PosixFile.WriteAtomically(spoolDirectory, fileName, JsonSerializer.SerializeToUtf8Bytes(this, JsonOptions),
+        PosixFile.WriteAtomically(spoolDirectory, fileName, JsonSerializer.SerializeToUtf8Bytes(this, SpoolJsonContext.Default.AgentState),
             UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
 }

@@ -18,7 +18,6 @@ public sealed class Outbox
     public const int MaxDocumentBytes = 1 << 20;
 
     private const UnixFileMode DocumentMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead;
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     private readonly TimeProvider _time;
 
@@ -165,7 +164,7 @@ public sealed class Outbox
         ArgumentNullException.ThrowIfNull(receipt);
         EnsureCreated();
         PosixFile.WriteAtomically(DeliveredDirectory, Path.GetFileName(ReceiptPath(document, LogKey(receipt.Log))),
-            JsonSerializer.SerializeToUtf8Bytes(receipt, JsonOptions), DocumentMode);
+            JsonSerializer.SerializeToUtf8Bytes(receipt, SpoolJsonContext.Default.DeliveryReceipt), DocumentMode);
     }
 
     /// <summary>Reads every receipt in <c>delivered/</c> (unreadable ones are skipped).</summary>
@@ -182,7 +181,7 @@ public sealed class Outbox
         {
             try
             {
-                if (JsonSerializer.Deserialize<DeliveryReceipt>(File.ReadAllBytes(path), JsonOptions) is { } receipt)
+                if (JsonSerializer.Deserialize(File.ReadAllBytes(path), SpoolJsonContext.Default.DeliveryReceipt) is { } receipt)
                 {
                     receipts.Add(receipt);
                 }
@@ -210,7 +209,7 @@ public sealed class Outbox
         // The reason first: a crash between the two steps leaves the document pending (retried) with a stale
         // reason file, never a dead letter without its reason.
         PosixFile.WriteAtomically(DeadLetterDirectory, document.Stem + ".reason.json",
-            JsonSerializer.SerializeToUtf8Bytes(reason, JsonOptions), DocumentMode);
+            JsonSerializer.SerializeToUtf8Bytes(reason, SpoolJsonContext.Default.DeadLetterReason), DocumentMode);
         PosixFile.MoveDurably(document.FullPath, Path.Combine(DeadLetterDirectory, document.Name));
     }
 

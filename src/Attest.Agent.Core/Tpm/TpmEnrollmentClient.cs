@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Attest.Provenance.Signing;
 using Attest.Tpm;
 using Attest.Tpm.Attestation;
@@ -39,7 +41,7 @@ public sealed class TpmEnrollmentException : Exception
 /// to the log's registrar in a request signed by the builder key, answers its MakeCredential challenge with
 /// TPM2_ActivateCredential, and returns the binding the log appended. See docs/log-api.md (<c>/v1/tpm/*</c>).
 /// </summary>
-public static class TpmEnrollmentClient
+public static partial class TpmEnrollmentClient
 {
     /// <summary>The request header with the builder key's signature over the request body.</summary>
     public const string SignatureHeader = "Attest-Signature";
@@ -69,20 +71,20 @@ public static class TpmEnrollmentClient
 
             byte[] body = JsonSerializer.SerializeToUtf8Bytes(new EnrollBody(
                 builder.KeyId, Convert.ToBase64String(material.EkPublic.Span), Convert.ToBase64String(certificate.Span),
-                Convert.ToBase64String(material.AkPublic.Span)), WebJson);
+                Convert.ToBase64String(material.AkPublic.Span)), EnrollmentJsonContext.Default.EnrollBody);
             using var enroll = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, "v1/tpm/enroll")) { Content = new ByteArrayContent(body) };
             enroll.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             enroll.Headers.Add(SignatureHeader, Convert.ToBase64String(builder.Sign(body)));
-            var challenge = await SendAsync<ChallengeBody>(http, enroll, "enroll", cancellationToken).ConfigureAwait(false);
+            var challenge = await SendAsync(http, enroll, EnrollmentJsonContext.Default.ChallengeBody, "enroll", cancellationToken).ConfigureAwait(false);
 
             byte[] secret = await attestor.ActivateCredentialAsync(ak, ek,
                 Decode(challenge.CredentialBlob, "credentialBlob"), Decode(challenge.EncryptedSecret, "encryptedSecret"), cancellationToken).ConfigureAwait(false);
             using var activate = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, "v1/tpm/activate"))
             {
-                Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(new ActivateBody(challenge.EnrollmentId, Convert.ToBase64String(secret)), WebJson)),
+                Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(new ActivateBody(challenge.EnrollmentId, Convert.ToBase64String(secret)), EnrollmentJsonContext.Default.ActivateBody)),
             };
             activate.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            var bound = await SendAsync<BindingBody>(http, activate, "activate", cancellationToken).ConfigureAwait(false);
+            var bound = await SendAsync(http, activate, EnrollmentJsonContext.Default.BindingBody, "activate", cancellationToken).ConfigureAwait(false);
             return new TpmEnrollmentResult(bound.AkName, bound.BuilderKeyId, bound.Index);
         }
         catch (Exception e) when (e is TpmException or TpmQuoteException or IOException or HttpRequestException
@@ -92,13 +94,11 @@ public static class TpmEnrollmentClient
         }
     }
 
-    private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
-
     private static byte[] Decode(string? base64, string field) =>
         base64 is not null && base64.Length <= 4096 ? Convert.FromBase64String(base64)
             : throw new TpmEnrollmentException($"The registrar's challenge has no valid {field}.");
 
-    private static async Task<T> SendAsync<T>(HttpClient http, HttpRequestMessage request, string step, CancellationToken cancellationToken)
+    private static async Task<T> SendAsync<T>(HttpClient http, HttpRequestMessage request, JsonTypeInfo<T> answerType, string step, CancellationToken cancellationToken)
         where T : class
     {
         using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
@@ -124,7 +124,7 @@ public static class TpmEnrollmentClient
 
         try
         {
-            return JsonSerializer.Deserialize<T>(text, WebJson) ?? throw new TpmEnrollmentException($"The registrar's {step} answer is empty.");
+            return JsonSerializer.Deserialize(text, answerType) ?? throw new TpmEnrollmentException($"The registrar's {step} answer is empty.");
         }
         catch (JsonException e)
         {
@@ -139,4 +139,12 @@ public static class TpmEnrollmentClient
     private sealed record ChallengeBody(string EnrollmentId, string CredentialBlob, string EncryptedSecret, DateTimeOffset ExpiresAt);
 
     private sealed record BindingBody(long Index, string BuilderKeyId, string AkName);
+
+    // The registrar's JSON (camelCase, as ASP.NET Core's web defaults), source-generated for Native AOT.
+    [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+    [JsonSerializable(typeof(EnrollBody))]
+    [JsonSerializable(typeof(ActivateBody))]
+    [JsonSerializable(typeof(ChallengeBody))]
+    [JsonSerializable(typeof(BindingBody))]
+    private sealed partial class EnrollmentJsonContext : JsonSerializerContext;
 }

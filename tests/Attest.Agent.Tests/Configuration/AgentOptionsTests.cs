@@ -1,6 +1,8 @@
 using System.Text;
 using Attest.Agent.Core.Configuration;
+using Attest.Agent.Core.Tpm;
 using Attest.Agent.Tests.Infrastructure;
+using Attest.Tpm.Keys;
 using FsCheck;
 using FsCheck.Fluent;
 
@@ -87,6 +89,69 @@ public sealed class AgentOptionsTests
         Assert.Equal(TimeSpan.FromMilliseconds(500), options.Delivery.RequestTimeout);
         Assert.Equal("swtpm:host=127.0.0.1,port=2321", options.Tpm?.Tcti);
         Assert.False(options.FailBuildOnError);
+    }
+
+    [Fact]
+    public void Parse_PartialTpmSection_KeepsDefaultsOfTheRest()
+    {
+        var options = AgentOptions.Parse(Encoding.UTF8.GetBytes(
+            """{"builderName":"b","keyPath":"/k","spoolDirectory":"/s","tpm":{"tcti":"device:/dev/tpmrm0","ekKind":"eccP256"}}"""), "test");
+
+        var tpm = Assert.IsType<AgentTpmOptions>(options.Tpm);
+        Assert.Equal("device:/dev/tpmrm0", tpm.Tcti);
+        Assert.Equal(EndorsementKeyKind.EccP256, tpm.EkKind);
+        Assert.Equal(AgentTpmOptions.DefaultAkHandle, tpm.AkHandle);
+        Assert.Equal(AttestationKeyAlgorithm.EcdsaP256, tpm.AkAlgorithm);
+        Assert.Equal("sha256:0-7,11", tpm.Pcrs);
+        Assert.True(tpm.IncludeEventLog);
+        Assert.False(tpm.Required);
+        Assert.Null(tpm.EkHandle);
+    }
+
+    [Fact]
+    public void ToJson_EveryTpmSetting_RoundTrips()
+    {
+        var options = new AgentOptions
+        {
+            BuilderName = "b",
+            KeyPath = "/k",
+            SpoolDirectory = "/s",
+            Tpm = new AgentTpmOptions
+            {
+                Tcti = "swtpm:host=127.0.0.1,port=2321",
+                Pcrs = "sha256:0,7",
+                AkHandle = 0x8101_0005,
+                AkAlgorithm = AttestationKeyAlgorithm.RsaSsa2048,
+                EkKind = EndorsementKeyKind.EccP256,
+                EkHandle = 0x8101_0001,
+                EventLogPath = "/tmp/event-log",
+                IncludeEventLog = false,
+                Required = true,
+            },
+        };
+
+        var json = Encoding.UTF8.GetString(options.ToJson());
+        var again = AgentOptions.Parse(options.ToJson(), "round-trip");
+
+        Assert.Contains("\"akAlgorithm\": \"RsaSsa2048\"", json, StringComparison.Ordinal);
+        Assert.Equal(options.Tpm, again.Tpm);
+    }
+
+    [Theory]
+    [InlineData("""{"tcti":"device:/dev/tpmrm0","akAlgorithm":"dsa"}""", "$.tpm.akAlgorithm")]
+    [InlineData("""{"tcti":"device:/dev/tpmrm0","akAlgorithm":"1"}""", "$.tpm.akAlgorithm")]
+    [InlineData("""{"tcti":"device:/dev/tpmrm0","akHandle":-1}""", "$.tpm.akHandle")]
+    [InlineData("""{"tcti":"device:/dev/tpmrm0","ekHandle":"0x81"}""", "$.tpm.ekHandle")]
+    [InlineData("""{"tcti":"device:/dev/tpmrm0","quote":true}""", "$.tpm.quote")]
+    [InlineData("""{"pcrs":"sha256:0"}""", "tcti")]
+    [InlineData("""[]""", "$.tpm")]
+    public void Parse_BadTpmSetting_ErrorNamesIt(string tpm, string expected)
+    {
+        var json = $$"""{"builderName":"b","keyPath":"/k","spoolDirectory":"/s","tpm":{{tpm}}}""";
+
+        var error = Assert.Throws<AgentConfigurationException>(() => AgentOptions.Parse(Encoding.UTF8.GetBytes(json), "agent.json"));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
