@@ -5,13 +5,14 @@
 # signing, spooling with fsync) is reported as median and p90.
 #
 # usage: bench/scripts/hook-time.sh [-n RUNS] [-w WORK_DIR] LABEL=AGENT_COMMAND...
-#   AGENT_COMMAND is how the agent is started, e.g. '/opt/attest-agent/attest-agent' (the published apphost) or
-#   'dotnet /tmp/old/attest-agent.dll'. Each gets a post-build-hook script exactly as docs/agent.md installs it
-#   (exec AGENT_COMMAND hook --config FILE). Several agents are run round-robin in one run, so a before/after
-#   comparison sees the same machine load.
-#   Example (before/after in one run):
-#     dotnet publish agent -c Release -o /tmp/agent-after
-#     bench/scripts/hook-time.sh -n 30 before='dotnet /tmp/agent-before/attest-agent.dll' after=/tmp/agent-after/attest-agent
+#   AGENT_COMMAND is how the agent is started, e.g. '/opt/attest-agent/attest-agent' (the published apphost or
+#   the Native AOT binary) or 'dotnet /tmp/old/attest-agent.dll'. Each gets a post-build-hook script exactly as
+#   docs/agent.md installs it (exec AGENT_COMMAND hook --config FILE). Several agents are run round-robin in one
+#   run, so a comparison sees the same machine load.
+#   Example (ReadyToRun vs Native AOT in one run):
+#     dotnet publish agent -c Release -o /tmp/agent-r2r
+#     dotnet publish agent -c Release -r linux-x64 -p:PublishAot=true -o /tmp/agent-aot
+#     bench/scripts/hook-time.sh -n 30 r2r=/tmp/agent-r2r/attest-agent aot=/tmp/agent-aot/attest-agent
 # Needs root, Debian's nix-bin and a default store where sandbox=false builds work (as the agent tests do).
 # The hook prints its own hashing time ("hashing N ms"); its median is reported next to the wall time. With GNU
 # time (/usr/bin/time) the CPU time of each run (user + system, the hook and its children) is reported as well:

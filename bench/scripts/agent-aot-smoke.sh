@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# End-to-end check of the Native AOT agent: a real Nix build runs the post-build-hook script that
+# `attest-agent init --hook` writes, pointing at the AOT-published binary; the attestation must land in the spool,
+# its DSSE signature must verify under the builder's public key (checked with OpenSSL, independently of the agent's
+# own code), and every subject's SHA-256 must be the NAR hash Nix computes (`nix-store --dump | sha256sum`).
+#
+# usage: bench/scripts/agent-aot-smoke.sh [-a AGENT_BINARY] [-w WORK_DIR]
+#   Without -a the agent is published first (Native AOT, several minutes on a loaded 2-core machine; the reason
+#   this is a script and not part of tests/Attest.Agent.Tests, whose tests stay under a minute each):
+#     dotnet publish agent -c Release -r linux-x64 -p:PublishAot=true -o WORK_DIR/publish
+#   Needs root, Debian's nix-bin (a default store where sandbox=false builds work, as the agent tests use),
+#   gcc or clang for the AOT link, openssl and python3. Exit status 0 and "PASS" on success.
+set -euo pipefail
+
+agent=
+work=/tmp/attest-aot-smoke
+while getopts "a:w:" opt; do
+  case $opt in
+    a) agent=$OPTARG ;;
+    w) work=$OPTARG ;;
+    *) echo "usage: $0 [-a AGENT_BINARY] [-w WORK_DIR]" >&2; exit 2 ;;
+  esac
+done
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+
+rm -rf "$work"
+mkdir -p "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+if [[ -z $agent ]]; then
+  echo "publishing the agent as Native AOT into $work/publish"
+  dotnet publish "$repo/agent" -c Release -r linux-x64 -p:PublishAot=true -o "$work/publish" > "$work/publish.log" 2>&1 \
+    || { tail -30 "$work/publish.log" >&2; fail "AOT publish failed (log: $work/publish.log)"; }
+  agent=$work/publish/attest-agent
+fi
+[[ -x $agent ]] || fail "$agent is not an executable"
+# A Native AOT binary carries no IL: there must be no attest-agent.dll for it to fall back on.
+[[ ! -e $(dirname "$agent")/attest-agent.dll ]] || fail "$(dirname "$agent") holds attest-agent.dll: not a Native AOT publish"
+
+"$agent" init --config "$work/agent.json" --name aot-smoke --key "$work/builder.key" --spool "$work/spool" \
+  --hook "$work/post-build-hook" > "$work/init.out" 2> "$work/init.err" || { cat "$work/init.err" >&2; fail "init failed"; }
+public_key=$(grep -E '^aot-smoke\+' "$work/init.out" | head -1)
+[[ -n $public_key ]] || fail "init printed no public key"
+grep -qF "$agent" "$work/post-build-hook" || fail "the hook script does not start $agent"
+
+salt=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
+cat > "$work/smoke.nix" <<'EOF'
+{ salt }:
+derivation {
+  name = "attest-aot-smoke-${salt}";
+  system = builtins.currentSystem;
+  builder = "/bin/sh";
+  outputs = [ "out" "dev" ];
+  args = [ "-c" ''
+    echo "aot smoke ${salt}" > $out
+    /bin/busybox mkdir -p $dev/sub
+    echo "$out" > $dev/sub/ref
+  '' ];
+}
+EOF
+nix-build "$work/smoke.nix" --argstr salt "$salt" --no-out-link --option substituters '' --option sandbox false \
+  --option post-build-hook "$work/post-build-hook" > "$work/build.out" 2> "$work/build.err" \
+  || { cat "$work/build.err" >&2; fail "nix-build failed"; }
+grep -q 'attested' "$work/build.err" || { cat "$work/build.err" >&2; fail "the hook did not report an attestation"; }
+
+shopt -s nullglob
+documents=("$work"/spool/outbox/*.json)
+[[ ${#documents[@]} -eq 1 ]] || fail "expected one spooled document, found ${#documents[@]}"
+
+# Verify the DSSE envelope (PAE per the DSSE protocol) with OpenSSL's Ed25519 and list the subjects.
+python3 - "${documents[0]}" "$public_key" "$work" <<'EOF' > "$work/subjects"
+import base64, json, sys
+document, public_key, work = sys.argv[1:4]
+envelope = json.load(open(document, "rb"))["dsse"]
+payload = base64.b64decode(envelope["payload"])
+payload_type = envelope["payloadType"].encode()
+pae = b"DSSEv1 %d %s %d %s" % (len(payload_type), payload_type, len(payload), payload)
+name, keyid, key = public_key.split("+", 2)
+signatures = [s for s in envelope["signatures"] if s.get("keyid") == keyid]
+if len(signatures) != 1:
+    sys.exit(f"no signature by key id {keyid}")
+open(f"{work}/pae", "wb").write(pae)
+open(f"{work}/sig", "wb").write(base64.b64decode(signatures[0]["sig"]))
+# RFC 8410 SubjectPublicKeyInfo for an Ed25519 key: fixed 12-byte prefix, then the 32-byte key.
+spki = bytes.fromhex("302a300506032b6570032100") + base64.b64decode(key)
+open(f"{work}/key.pem", "w").write("-----BEGIN PUBLIC KEY-----\n" + base64.b64encode(spki).decode() + "\n-----END PUBLIC KEY-----\n")
+statement = json.loads(payload)
+for subject in statement["subject"]:
+    print(subject["name"], subject["digest"]["sha256"])
+EOF
+openssl pkeyutl -verify -pubin -inkey "$work/key.pem" -rawin -in "$work/pae" -sigfile "$work/sig" > /dev/null \
+  || fail "the DSSE signature does not verify under $public_key"
+
+outputs=$(nix-store --query --outputs "$(nix-instantiate "$work/smoke.nix" --argstr salt "$salt" 2> /dev/null)" | sort)
+[[ $(cut -d' ' -f1 "$work/subjects" | sort) == "$outputs" ]] || fail "subjects are not the derivation's outputs: $(cat "$work/subjects")"
+while read -r path sha256; do
+  expected=$(nix-store --dump "$path" | sha256sum | cut -d' ' -f1)
+  [[ $sha256 == "$expected" ]] || fail "$path: attested $sha256, Nix's NAR hashes to $expected"
+done < "$work/subjects"
+
+"$agent" status --config "$work/agent.json" --json > "$work/status.json"
+grep -q '"outbox":1' "$work/status.json" || fail "status does not report the spooled document: $(cat "$work/status.json")"
+
+echo "PASS: $agent attested $(wc -l < "$work/subjects") outputs of a real build; signature and NAR hashes verified"
