@@ -14,9 +14,9 @@
 #     dotnet publish agent -c Release -r linux-x64 -p:PublishAot=true -o /tmp/agent-aot
 #     bench/scripts/hook-time.sh -n 30 r2r=/tmp/agent-r2r/attest-agent aot=/tmp/agent-aot/attest-agent
 # Needs root, Debian's nix-bin and a default store where sandbox=false builds work (as the agent tests do).
-# The hook prints its own hashing time ("hashing N ms"); its median is reported next to the wall time. With GNU
-# time (/usr/bin/time) the CPU time of each run (user + system, the hook and its children) is reported as well:
-# on a machine shared with other work it is the steadier figure.
+# The hook prints its own hashing time ("hashing N ms"); its median is reported next to the wall time, and so is
+# the CPU time of each run (user + system, the hook and its children; python3 measures it): on a machine shared
+# with other work it is the steadier figure.
 set -euo pipefail
 
 runs=20
@@ -92,18 +92,32 @@ for spec in "$@"; do
   i=$((i + 1))
 done
 
-now_ns() { date +%s%N; }
-timer=()
-if [[ -x /usr/bin/time ]]; then timer=(/usr/bin/time -f '%U %S' -o "$work/cpu.last"); fi
+# Each run is started by a small timer that reports the wall time and the CPU time (user + system) of the hook and
+# its children in microseconds: GNU time's 10 ms resolution cannot tell a Native AOT hook's CPU time from zero.
+# Linux derives the rusage totals from the scheduler's nanosecond runtime, so the sum is exact; the timer's own
+# start-up lies outside both figures.
+cat > "$work/timed.py" <<'EOF'
+import resource, subprocess, sys, time
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+# A delta: the interpreter's own start-up may already have waited for children of its own.
+before = children_cpu()
+start = time.perf_counter_ns()
+status = subprocess.call(sys.argv[2:])
+wall = (time.perf_counter_ns() - start) // 1000
+cpu = round((children_cpu() - before) * 1_000_000)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{wall} {cpu}\n")
+sys.exit(status)
+EOF
 for ((run = 0; run < runs; run++)); do
   for ((j = 0; j < ${#labels[@]}; j++)); do
     dir="$work/agent-$j"
-    start=$(now_ns)
-    "${timer[@]}" "$dir/post-build-hook" 2> "$dir/last.err"
-    end=$(now_ns)
-    echo $(((end - start) / 1000)) >> "$dir/times"
+    python3 "$work/timed.py" "$work/run.last" "$dir/post-build-hook" 2> "$dir/last.err"
+    cut -d' ' -f1 "$work/run.last" >> "$dir/times"
+    cut -d' ' -f2 "$work/run.last" >> "$dir/cpu"
     sed -n 's/.*hashing \([0-9.]*\) ms.*/\1/p' "$dir/last.err" >> "$dir/hashing"
-    if [[ ${#timer[@]} -gt 0 ]]; then awk '{ printf "%d\n", ($1 + $2) * 1000000 }' "$work/cpu.last" >> "$dir/cpu"; fi
   done
 done
 
