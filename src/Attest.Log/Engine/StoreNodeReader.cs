@@ -41,7 +41,9 @@ internal sealed class StoreNodeReader(LogStore store, long storedSize, FoldedNod
 
             if (!folded.TryGet(nodes[i], out hashes[i]))
             {
-                var decoded = HashTile.Decode(tile, Tile(tile));
+                // The stored tile may have grown since this proof's tree size was fixed (a batch committed meanwhile);
+                // narrower widths are prefixes of wider ones, so the partial tile is the prefix.
+                var decoded = HashTile.Decode(tile, Tile(tile).AsSpan(0, tile.HashTileLength));
                 hashes[i] = TileLayout.NodeFromTile(decoded, offset, count);
                 folded.Add(nodes[i], hashes[i]);
             }
