@@ -116,6 +116,11 @@ public class VerifierPathTpmBenchmarks
     public async Task<int> VerifyBatchOf1000WithTpm() =>
         (await _verifier.VerifyManyAsync(_queries, Environment.ProcessorCount, CancellationToken.None)).Count(o => o.Verification!.Verdict.Trusted);
 
+    /// <summary>The same batch on one core, to see how the TPM checks scale with parallelism.</summary>
+    [Benchmark(OperationsPerInvoke = Paths)]
+    public async Task<int> VerifyBatchOf1000WithTpmOneCore() =>
+        (await _verifier.VerifyManyAsync(_queries, 1, CancellationToken.None)).Count(o => o.Verification!.Verdict.Trusted);
+
     // TPM 2.0 Part 2 §12.2.4 TPMT_PUBLIC: ECC, SHA-256 name, fixedTPM|fixedParent|sensitiveDataOrigin|userWithAuth|restricted|sign,
     // no symmetric, ECDSA-SHA256, NIST P-256, no KDF, then the point.
     private static byte[] EccPublic(ECParameters p) =>

@@ -35,7 +35,9 @@ internal sealed class TpmEvidenceChecker : IDisposable
 
     private readonly TrustPolicy _policy;
     private readonly ProofChecker _proofs;
-    private readonly AttestationKeyCache _keys = new(10_000);
+    // One imported copy of each AK per thread: concurrent verifications with one shared key contend inside the
+    // crypto library (a batch on two cores ran slower per path than on one; bench/figures/verifier.md).
+    private readonly ThreadLocal<AttestationKeyCache> _keys = new(() => new AttestationKeyCache(10_000), trackAllValues: true);
     private readonly ConcurrentDictionary<(string Origin, ulong Index, MerkleHash Leaf), RegistryResult> _registry = new();
 
     public TpmEvidenceChecker(TrustPolicy policy, ProofChecker proofs)
@@ -92,7 +94,7 @@ internal sealed class TpmEvidenceChecker : IDisposable
         AttestationKey key;
         try
         {
-            key = _keys.GetOrCreate(bound!.Binding);
+            key = _keys.Value!.GetOrCreate(bound!.Binding);
         }
         catch (ArgumentException e)
         {
@@ -110,7 +112,15 @@ internal sealed class TpmEvidenceChecker : IDisposable
         return new TpmCheck(true, [], QuoteCounterState.From(verdict.Quote.Attest.ClockInfo), tpm.AkName);
     }
 
-    public void Dispose() => _keys.Dispose();
+    public void Dispose()
+    {
+        foreach (AttestationKeyCache keys in _keys.Values)
+        {
+            keys.Dispose();
+        }
+
+        _keys.Dispose();
+    }
 
     private RegistryResult VerifyRegistryEntry(LogEvidence entry, IdentityPublicKey adminKey)
     {
