@@ -9,7 +9,8 @@
 #   this is a script and not part of tests/Attest.Agent.Tests, whose tests stay under a minute each):
 #     dotnet publish agent -c Release -r linux-x64 -p:PublishAot=true -o WORK_DIR/publish
 #   Needs root, Debian's nix-bin (a default store where sandbox=false builds work, as the agent tests use),
-#   gcc or clang for the AOT link, openssl and python3. Exit status 0 and "PASS" on success.
+#   gcc or clang for the AOT link, openssl and python3; with swtpm installed a second build is quoted by a fresh
+#   software TPM. Exit status 0 and "PASS" on success.
 set -euo pipefail
 
 agent=
@@ -101,4 +102,51 @@ done < "$work/subjects"
 "$agent" status --config "$work/agent.json" --json > "$work/status.json"
 grep -q '"outbox":1' "$work/status.json" || fail "status does not report the spooled document: $(cat "$work/status.json")"
 
-echo "PASS: $agent attested $(wc -l < "$work/subjects") outputs of a real build; signature and NAR hashes verified"
+summary="$agent attested $(wc -l < "$work/subjects") outputs of a real build; signature and NAR hashes verified"
+
+# With swtpm installed: the same hook with a TPM configured (tpm.required and failBuildOnError, so a failed quote
+# fails the run) must add a TPM2_Quote bound to this very statement: the quote's extraData is SHA-256 of the DSSE
+# PAE (docs/tpm-evidence.md), read here from the TPMS_ATTEST bytes (TPM 2.0 Part 2 §10.12.12).
+if command -v swtpm > /dev/null; then
+  mkdir -p "$work/swtpm"
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  swtpm socket --tpm2 --server type=tcp,port="$port",bindaddr=127.0.0.1 --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
+    --tpmstate dir="$work/swtpm" --flags not-need-init,startup-clear > "$work/swtpm.log" 2>&1 &
+  swtpm_pid=$!
+  trap 'kill "$swtpm_pid" 2> /dev/null || true' EXIT
+  for _ in $(seq 50); do (echo > "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break; sleep 0.1; done
+  python3 - "$work/agent.json" "$work/agent-tpm.json" "$port" "$work/spool-tpm" <<'EOF'
+import json, sys
+config = json.load(open(sys.argv[1]))
+config["tpm"] = {"tcti": f"swtpm:host=127.0.0.1,port={sys.argv[3]}", "required": True, "eventLogPath": "/nonexistent/event-log"}
+config["failBuildOnError"] = True
+config["spoolDirectory"] = sys.argv[4]
+json.dump(config, open(sys.argv[2], "w"), indent=2)
+EOF
+  printf '#!/bin/sh\nexec %s hook --config %s\n' "$agent" "$work/agent-tpm.json" > "$work/post-build-hook-tpm"
+  chmod 0755 "$work/post-build-hook-tpm"
+  salt=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  nix-build "$work/smoke.nix" --argstr salt "$salt" --no-out-link --option substituters '' --option sandbox false \
+    --option post-build-hook "$work/post-build-hook-tpm" > "$work/build-tpm.out" 2> "$work/build-tpm.err" \
+    || { cat "$work/build-tpm.err" >&2; fail "nix-build with the TPM-quoting hook failed"; }
+  documents=("$work"/spool-tpm/outbox/*.json)
+  [[ ${#documents[@]} -eq 1 ]] || fail "expected one document quoted by the TPM, found ${#documents[@]}"
+  python3 - "${documents[0]}" <<'EOF' || fail "the TPM quote is not bound to the statement"
+import base64, hashlib, json, struct, sys
+document = json.load(open(sys.argv[1], "rb"))
+envelope, tpm = document["dsse"], document["tpm"]
+payload = base64.b64decode(envelope["payload"])
+payload_type = envelope["payloadType"].encode()
+pae = b"DSSEv1 %d %s %d %s" % (len(payload_type), payload_type, len(payload), payload)
+attest = base64.b64decode(tpm["attest"])
+magic, kind = struct.unpack_from(">IH", attest, 0)
+assert (magic, kind) == (0xFF544347, 0x8018), "not a TPM_ST_ATTEST_QUOTE"
+(signer_size,) = struct.unpack_from(">H", attest, 6)
+(extra_size,) = struct.unpack_from(">H", attest, 8 + signer_size)
+extra = attest[10 + signer_size:10 + signer_size + extra_size]
+sys.exit(0 if extra == hashlib.sha256(pae).digest() else 1)
+EOF
+  summary="$summary; with swtpm: TPM quote bound to the statement"
+fi
+
+echo "PASS: $summary"
