@@ -110,7 +110,7 @@ declare -A pubkey
 for b in builder-a builder-b; do
   mkdir -p "$work/$b"
   pubkey[$b]=$(agent init --config "$work/$b/agent.json" --name "$b" --key "$work/$b/builder.key" \
-    --spool "$work/$b/spool" --log "http://127.0.0.1:0/" 2>"$work/$b/init.err") \
+    --spool "$work/$b/spool" --log "http://127.0.0.1:0/" --hook "$work/$b/post-build-hook" 2>"$work/$b/init.err") \
     || { cat "$work/$b/init.err" >&2; die "attest-agent init failed for $b"; }
   say "$b public key: ${pubkey[$b]}"
 done
@@ -137,8 +137,6 @@ echo "verifier key: $log_key"
 # Point both agents at the log now that its port is known.
 for b in builder-a builder-b; do
   sed -i "s#http://127.0.0.1:0/#$log_url#" "$work/$b/agent.json"
-  printf '#!/bin/sh\nexec dotnet %s hook --config %s\n' "$agent_dll" "$work/$b/agent.json" >"$work/$b/post-build-hook"
-  chmod 0755 "$work/$b/post-build-hook"
 done
 
 heading "Build a reproducible and a non-reproducible derivation with both builders"

@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Real parts the tests drive: Nix builds, a software TPM and tpm2-tools to cross-check, busybox for the chroot
-# store's sandboxed /bin/sh, Chromium for the HTML report.
-packages=(nix-bin swtpm swtpm-tools tpm2-tools busybox-static chromium)
+# store's sandboxed /bin/sh, Chromium for the HTML report; gcc and zlib for the agent's Native AOT link, OpenSSL and
+# Python for the AOT smoke test's independent checks.
+packages=(nix-bin swtpm swtpm-tools tpm2-tools busybox-static chromium gcc zlib1g-dev openssl python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -37,4 +38,14 @@ read -r passed failed skipped < <(awk -F'[:,]' '/ - Failed: *[0-9]+, Passed: *[0
   }
 } END { print p+0, f+0, s+0 }' "$log")
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+
+# The agent as users install it: a Native AOT publish running a real Nix build's post-build-hook
+# (bench/scripts/agent-aot-smoke.sh says what it checks).
+smoke_dir=$(mktemp -d)
+if bench/scripts/agent-aot-smoke.sh -w "$smoke_dir/work"; then
+  rm -rf "$smoke_dir"
+else
+  echo "agent Native AOT smoke test FAILED (work directory: $smoke_dir)"
+  status=1
+fi
 exit "$status"
