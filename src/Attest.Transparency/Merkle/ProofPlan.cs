@@ -43,25 +43,7 @@ public sealed class ProofPlan
             ThrowHelper.ThrowArgumentOutOfRange(nameof(index), $"Leaf index {index} is not in a tree of size {treeSize}.");
         }
 
-        var builder = new Builder();
-        // PATH(m, D[lo:hi]) unrolled: each step adds the sibling range; elements are collected root first.
-        long lo = 0, hi = treeSize;
-        while (hi - lo > 1)
-        {
-            var k = TreeMath.SplitPoint(hi - lo);
-            if (index < lo + k)
-            {
-                builder.AddRange(lo + k, hi);
-                hi = lo + k;
-            }
-            else
-            {
-                builder.AddRange(lo, lo + k);
-                lo += k;
-            }
-        }
-
-        return builder.Build(reverse: true);
+        return InclusionPath(index, 0, treeSize);
     }
 
     /// <summary>
@@ -80,8 +62,13 @@ public sealed class ProofPlan
             ThrowHelper.ThrowArgumentOutOfRange(nameof(index), $"Leaf index {index} is not in the subtree [{start}, {end}).");
         }
 
+        return InclusionPath(index, start, end);
+    }
+
+    // PATH(m, D[lo:hi]) of RFC 9162 §2.1.3.1 unrolled: each step adds the sibling range; elements are collected root first.
+    private static ProofPlan InclusionPath(long index, long lo, long hi)
+    {
         var builder = new Builder();
-        long lo = start, hi = end;
         while (hi - lo > 1)
         {
             var k = TreeMath.SplitPoint(hi - lo);
