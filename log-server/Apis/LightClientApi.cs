@@ -115,19 +115,23 @@ internal static class LightClientApi
         });
     }
 
-    private static IResult Search(HttpContext context, LogEngine engine, string? storePath, string? drvPath, string? narHash, string? builder, string? after, string? limit)
+    private static IResult Search(
+        HttpContext context, LogEngine engine, string? storePath, string? drvPath, string? narHash, string? builder, string? registry, string? after, string? limit)
     {
+        // `registry` is a builder key id: the registry changes naming that builder (the registry list walked, the
+        // builder index probed), so a verifier need not page through a busy builder's attestations to find them.
         (SearchKind Kind, string Name, string? Value)[] given =
         [
             (SearchKind.StorePath, "storePath", storePath),
             (SearchKind.DrvPath, "drvPath", drvPath),
             (SearchKind.NarHash, "narHash", narHash),
             (SearchKind.Builder, "builder", builder),
+            (SearchKind.Registry, "registry", registry),
         ];
         var chosen = given.Where(g => !string.IsNullOrEmpty(g.Value)).ToArray();
         if (chosen.Length != 1)
         {
-            return Problems.BadParameter(context, "storePath", "Give exactly one of storePath, drvPath, narHash or builder.");
+            return Problems.BadParameter(context, "storePath", "Give exactly one of storePath, drvPath, narHash, builder or registry.");
         }
 
         var (kind, name, value) = chosen[0];
@@ -148,7 +152,9 @@ internal static class LightClientApi
             return Problems.BadParameter(context, "limit", $"limit must be between 1 and {MaxSearchResults}.");
         }
 
-        var indexes = engine.Store.Search(kind, value!, afterIndex, count);
+        var indexes = kind == SearchKind.Registry
+            ? engine.Store.SearchBoth(SearchKind.Registry, "", SearchKind.Builder, value!, afterIndex, count)
+            : engine.Store.Search(kind, value!, afterIndex, count);
         return Json(writer =>
         {
             writer.WriteStartArray("entries");

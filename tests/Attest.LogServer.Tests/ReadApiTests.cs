@@ -158,6 +158,30 @@ public sealed class ReadApiTests
     }
 
     [Fact]
+    public async Task Search_Registry_ReturnsOnlyThatBuildersRegistryChanges()
+    {
+        var (server, _, key) = await FilledAsync(3);
+        await using var _ = server;
+        using var __ = key;
+        using var other = Provenance.Signing.IdentityKey.Generate("other-builder");
+        await Samples.RegisterAsync(server.Client, other);
+
+        var byBuilder = await GetJsonAsync(server.Client, $"v1/search?builder={key.KeyId}");
+        var registration = byBuilder.GetProperty("entries").EnumerateArray().First().GetProperty("index").GetInt64();
+        var registry = await GetJsonAsync(server.Client, $"v1/search?registry={key.KeyId}");
+        var found = Assert.Single(registry.GetProperty("entries").EnumerateArray());
+        Assert.Equal(registration, found.GetProperty("index").GetInt64());
+        Assert.Contains("registry-change", found.GetProperty("document").GetRawText(), StringComparison.Ordinal);
+
+        var otherRegistry = await GetJsonAsync(server.Client, $"v1/search?registry={other.KeyId}");
+        Assert.True(Assert.Single(otherRegistry.GetProperty("entries").EnumerateArray()).GetProperty("index").GetInt64() > registration);
+        var after = await GetJsonAsync(server.Client, $"v1/search?registry={key.KeyId}&after={registration}");
+        Assert.Equal(0, after.GetProperty("entries").GetArrayLength());
+        var unknown = await GetJsonAsync(server.Client, "v1/search?registry=0000000000000000");
+        Assert.Equal(0, unknown.GetProperty("entries").GetArrayLength());
+    }
+
+    [Fact]
     public async Task Operations_HealthMetricsAndKeys_AreServed()
     {
         await using var server = await TestServer.StartAsync();

@@ -226,6 +226,38 @@ public sealed class LogStore : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// The indexes after <paramref name="afterIndex"/> listed under <paramref name="kind"/>/<paramref name="value"/> that
+    /// are also listed under <paramref name="alsoKind"/>/<paramref name="alsoValue"/>, in log order, at most
+    /// <paramref name="limit"/>. The first list is walked and the second probed, so the first should be the shorter one.
+    /// </summary>
+    public IReadOnlyList<long> SearchBoth(SearchKind kind, string value, SearchKind alsoKind, string alsoValue, long afterIndex, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var prefix = StoreKeys.SearchPrefix(kind, value);
+        var alsoPrefix = StoreKeys.SearchPrefix(alsoKind, alsoValue);
+        var probe = new byte[alsoPrefix.Length + 8];
+        alsoPrefix.CopyTo(probe, 0);
+        var result = new List<long>();
+        using var iterator = _db.NewIterator(SearchIndex);
+        for (iterator.Seek(StoreKeys.Search(kind, value, afterIndex < 0 ? 0 : checked(afterIndex + 1))); iterator.Valid() && result.Count < limit; iterator.Next())
+        {
+            var key = iterator.Key();
+            if (key.Length != prefix.Length + 8 || !key.AsSpan(0, prefix.Length).SequenceEqual(prefix))
+            {
+                break;
+            }
+
+            key.AsSpan(prefix.Length).CopyTo(probe.AsSpan(alsoPrefix.Length));
+            if (_db.Get(probe, SearchIndex) is not null)
+            {
+                result.Add(StoreKeys.ReadIndex(key.AsSpan(prefix.Length)));
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>The registry record of a builder key, or null if it was never registered.</summary>
     public BuilderRecord? GetBuilder(string keyId)
     {

@@ -41,9 +41,6 @@ public sealed class LogClient : IEvidenceSource, IRegistrySource
     /// <summary>Most registry entries kept for one builder key.</summary>
     public const int MaxRegistryEntriesPerBuilder = 10_000;
 
-    /// <summary>Most search results scanned for one builder's registry entries (the search also returns its attestations).</summary>
-    public const int MaxBuilderEntriesScanned = 1_000_000;
-
     private readonly TiledLog _log;
     private readonly VerifierState? _state;
     private readonly Lock _gate = new();
@@ -114,10 +111,9 @@ public sealed class LogClient : IEvidenceSource, IRegistrySource
 
     /// <inheritdoc/>
     /// <remarks>
-    /// The log has no search for registry entries alone: <c>builder=&lt;key id&gt;</c> returns the registry changes that
-    /// name the builder and its attestations, and only the former are kept (at most
-    /// <see cref="MaxRegistryEntriesPerBuilder"/>, scanning at most <see cref="MaxBuilderEntriesScanned"/> results).
-    /// Each kept entry must hash to its verified leaf, like any search result.
+    /// <c>registry=&lt;key id&gt;</c> returns the registry changes that name the builder (at most
+    /// <see cref="MaxRegistryEntriesPerBuilder"/> are read); anything else in the answer is dropped, and each kept entry
+    /// must hash to its verified leaf, like any search result.
     /// </remarks>
     public async Task<IReadOnlyList<LogEvidence>> FindRegistryChangesAsync(string origin, string builderKeyId, CancellationToken cancellationToken)
     {
@@ -129,7 +125,7 @@ public sealed class LogClient : IEvidenceSource, IRegistrySource
 
         VerifiedCheckpoint verified = await GetCheckpointAsync(cancellationToken).ConfigureAwait(false);
         var found = await SearchAsync(
-            "builder", builderKeyId, d => LogEntries.Classify(d) == LogEntryKind.RegistryChange, MaxRegistryEntriesPerBuilder, MaxBuilderEntriesScanned, cancellationToken)
+            "registry", builderKeyId, d => LogEntries.Classify(d) == LogEntryKind.RegistryChange, MaxRegistryEntriesPerBuilder, MaxRegistryEntriesPerBuilder, cancellationToken)
             .ConfigureAwait(false);
         return await ProveAsync(verified, found, cancellationToken).ConfigureAwait(false);
     }

@@ -62,6 +62,34 @@ public sealed class LogStoreTests
     }
 
     [Fact]
+    public void SearchBoth_TwoTerms_ReturnsIndexesListedUnderBothInOrderAndPaged()
+    {
+        using var dir = new TempDirectory();
+        using var store = LogStore.Open(dir.Path);
+        using (var batch = store.CreateBatch())
+        {
+            foreach (var index in new long[] { 0, 3, 5, 9 })
+            {
+                batch.PutSearch(SearchKind.Registry, "", index);
+            }
+
+            foreach (var index in new long[] { 1, 3, 4, 9, 12 })
+            {
+                batch.PutSearch(SearchKind.Builder, "k1", index);
+            }
+
+            batch.PutSearch(SearchKind.Builder, "k2", 5);
+            store.Commit(batch);
+        }
+
+        Assert.Equal([3L, 9L], store.SearchBoth(SearchKind.Registry, "", SearchKind.Builder, "k1", -1, 10));
+        Assert.Equal([3L], store.SearchBoth(SearchKind.Registry, "", SearchKind.Builder, "k1", -1, 1));
+        Assert.Equal([9L], store.SearchBoth(SearchKind.Registry, "", SearchKind.Builder, "k1", 3, 10));
+        Assert.Equal([5L], store.SearchBoth(SearchKind.Registry, "", SearchKind.Builder, "k2", -1, 10));
+        Assert.Empty(store.SearchBoth(SearchKind.Registry, "", SearchKind.Builder, "k", -1, 10));
+    }
+
+    [Fact]
     public void PutBuilder_RegisterThenRevoke_ListShowsLatestRecord()
     {
         using var dir = new TempDirectory();
