@@ -2,6 +2,9 @@ using System.Runtime.InteropServices;
 using Attest.Provenance.Attestations;
 using Attest.Provenance.Registry;
 using Attest.Provenance.Signing;
+using Attest.Tpm.Structures;
+using Attest.Tpm.Verification.Evidence;
+using Attest.Tpm.Verification.Quotes;
 
 namespace Attest.Verifier.Reports;
 
@@ -47,6 +50,9 @@ public sealed class ReportBuilder
     /// <summary>Most distinct builders tracked; attestations by further keys are counted as unreadable.</summary>
     public const int MaxBuilders = 4096;
 
+    /// <summary>Most TPM counter regressions listed.</summary>
+    public const int MaxCounterRegressions = 10_000;
+
     private readonly Dictionary<string, int> _builderIndex = new(StringComparer.Ordinal);
     private readonly List<BuilderSlot> _builders = [];
     private readonly Dictionary<string, OutputState> _outputs = new(StringComparer.Ordinal);
@@ -56,6 +62,12 @@ public sealed class ReportBuilder
     private long _duplicates;
     private long _unreadable;
     private long _registryChanges;
+
+    // TPM counters per (log, AK name) in log order: resetCount and restartCount never go backwards and the clock moves
+    // on (QuoteCounterTracker's rules), across the whole log rather than one verification.
+    private readonly Dictionary<(int Log, string AkName), (QuoteCounterState State, long Index)> _counters = [];
+    private readonly List<(int Log, TpmCounterRegression Regression)> _regressions = [];
+    private long _position;
 
     /// <summary>Creates a builder.</summary>
     /// <param name="knownBuilders">Builder names by key id (for example from the trust policy); registry changes in the log add more.</param>
@@ -80,6 +92,7 @@ public sealed class ReportBuilder
     {
         ArgumentException.ThrowIfNullOrEmpty(origin);
         _logs.Add(new LogSource(origin, treeSize));
+        _position = 0;
     }
 
     /// <summary>Parses one log entry and counts it.</summary>
@@ -224,7 +237,10 @@ public sealed class ReportBuilder
             .Select(p => new DayReport(DateOnly.FromDayNumber(p.Key), p.Value.Attestations, p.Value.Reproduced, p.Value.Disputed, p.Value.BuiltOnce))
             .ToList();
         var totals = new ReportTotals(_attestations, _duplicates, _unreadable, _registryChanges, _outputs.Count, reproduced, disputed, once, _builders.Count);
-        return new ReproducibilityReport(generatedAt, [.. _logs], totals, builders, dayReports, disputedList, reproducedList, onceList);
+        var regressions = _regressions
+            .Select(r => r.Regression with { Origin = r.Log < _logs.Count ? _logs[r.Log].Origin : string.Empty })
+            .ToList();
+        return new ReproducibilityReport(generatedAt, [.. _logs], totals, builders, dayReports, disputedList, reproducedList, onceList, regressions);
     }
 
     private OutputReport ToReport(string key, OutputState state, OutputStatus status)
@@ -240,6 +256,12 @@ public sealed class ReportBuilder
 
     private void Merge(in ParsedEntry parsed)
     {
+        var index = _position++;
+        if (parsed.Counter is { } counter)
+        {
+            TrackCounter(parsed.KeyId!, counter, index);
+        }
+
         switch (parsed.Result)
         {
             case ReportEntryResult.RegistryChange:
@@ -257,6 +279,27 @@ public sealed class ReportBuilder
                 _unreadable++;
                 break;
         }
+    }
+
+    private void TrackCounter(string keyId, TpmCounter counter, long index)
+    {
+        var key = (_logs.Count, counter.AkName);
+        if (_counters.TryGetValue(key, out var last))
+        {
+            var failures = QuoteCounterTracker.Compare(last.State, counter.State);
+            if (failures.Count != 0)
+            {
+                if (_regressions.Count < MaxCounterRegressions)
+                {
+                    _regressions.Add((_logs.Count, new TpmCounterRegression(
+                        string.Empty, counter.AkName, keyId, last.Index, index, failures[0].Code.ToString(), failures[0].Detail)));
+                }
+
+                return;
+            }
+        }
+
+        _counters[key] = (counter.State, index);
     }
 
     private int BuilderFor(string keyId)
@@ -283,7 +326,24 @@ public sealed class ReportBuilder
     // One output of one attestation, with every string the merge needs computed during the parallel parse.
     private readonly record struct ParsedClaim(string OutputKey, string StorePath, string NarHash);
 
-    private readonly record struct ParsedEntry(ReportEntryResult Result, string? KeyId, string? BuilderName, ParsedClaim[]? Claims, int Day)
+    // The AK and clock of an attestation's TPM quote (the log verified the quote on admission when its registrar is on).
+    private readonly record struct TpmCounter(string AkName, QuoteCounterState State)
+    {
+        public static TpmCounter? Read(AttestationDocument document)
+        {
+            if (document.TpmEvidence is not { } json
+                || !TpmEvidence.TryParse(json.Span, out var evidence, out _)
+                || !TpmAttest.TryRead(evidence.Attest.Span, out var attest, out var used)
+                || used != evidence.Attest.Length)
+            {
+                return null;
+            }
+
+            return new TpmCounter(Convert.ToHexStringLower(evidence.AkName.Span), QuoteCounterState.From(attest.ClockInfo));
+        }
+    }
+
+    private readonly record struct ParsedEntry(ReportEntryResult Result, string? KeyId, string? BuilderName, ParsedClaim[]? Claims, int Day, TpmCounter? Counter = null)
     {
         public static ParsedEntry Parse(ReadOnlySpan<byte> entry)
         {
@@ -298,7 +358,7 @@ public sealed class ReportBuilder
                         claims[i] = new ParsedClaim(OutputKey(derivation, outputs[i].Name), outputs[i].Path.FullPath, outputs[i].NarHash.ToString());
                     }
 
-                    return new ParsedEntry(ReportEntryResult.Attestation, document.SignerKeyId, null, claims, DayNumber(document.Statement.FinishedOn));
+                    return new ParsedEntry(ReportEntryResult.Attestation, document.SignerKeyId, null, claims, DayNumber(document.Statement.FinishedOn), TpmCounter.Read(document));
                 case LogEntryKind.RegistryChange when TryReadRegistryChange(entry, out var change):
                     return new ParsedEntry(ReportEntryResult.RegistryChange, change.Builder.KeyId, change.Builder.Name, null, 0);
                 default:

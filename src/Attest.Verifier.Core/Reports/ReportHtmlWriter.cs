@@ -86,7 +86,32 @@ public static class ReportHtmlWriter
             OutputTable(writer, report.Disputed, withHashes: true);
         }
 
-        writer.Write("</section><section id=\"builders\"><h2>Builders</h2><table><thead><tr><th>builder</th><th>key id</th><th class=\"num\">attestations</th><th class=\"num\">outputs</th><th class=\"num\">reproduced by others</th><th class=\"num\">disputed</th></tr></thead><tbody>");
+        writer.Write("</section>");
+        if (report.TpmCounterRegressions.Count != 0)
+        {
+            writer.Write("<section id=\"tpm-counters\"><h2>TPM counters that went backwards (");
+            writer.Write(report.TpmCounterRegressions.Count.ToString(c));
+            writer.Write(")</h2><table><thead><tr><th>log</th><th>AK name</th><th>builder</th><th class=\"num\">earlier entry</th><th class=\"num\">entry</th><th>what</th></tr></thead><tbody>");
+            foreach (var r in report.TpmCounterRegressions)
+            {
+                writer.Write("<tr><td>");
+                writer.Write(E(r.Origin));
+                writer.Write("</td><td><code>");
+                writer.Write(E(r.AkName[..Math.Min(20, r.AkName.Length)]));
+                writer.Write("…</code></td><td>");
+                writer.Write(E(r.BuilderKeyId[..Math.Min(16, r.BuilderKeyId.Length)]));
+                writer.Write("</td>");
+                Num(writer, r.PreviousIndex);
+                Num(writer, r.Index);
+                writer.Write("<td>");
+                writer.Write(E(r.Kind + ": " + r.Reason));
+                writer.Write("</td></tr>");
+            }
+
+            writer.Write("</tbody></table></section>");
+        }
+
+        writer.Write("<section id=\"builders\"><h2>Builders</h2><table><thead><tr><th>builder</th><th>key id</th><th class=\"num\">attestations</th><th class=\"num\">outputs</th><th class=\"num\">reproduced by others</th><th class=\"num\">disputed</th></tr></thead><tbody>");
         foreach (var b in report.Builders)
         {
             writer.Write("<tr data-s=\"");

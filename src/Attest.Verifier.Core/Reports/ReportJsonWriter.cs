@@ -76,6 +76,21 @@ public static class ReportJsonWriter
         WriteOutputs(w, "disputed", report.Disputed);
         WriteOutputs(w, "reproduced", report.Reproduced);
         WriteOutputs(w, "builtOnce", report.BuiltOnce);
+        w.WriteStartArray("tpmCounterRegressions");
+        foreach (var r in report.TpmCounterRegressions)
+        {
+            w.WriteStartObject();
+            w.WriteString("origin", r.Origin);
+            w.WriteString("akName", r.AkName);
+            w.WriteString("builder", r.BuilderKeyId);
+            w.WriteNumber("previousIndex", r.PreviousIndex);
+            w.WriteNumber("index", r.Index);
+            w.WriteString("kind", r.Kind);
+            w.WriteString("reason", r.Reason);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 

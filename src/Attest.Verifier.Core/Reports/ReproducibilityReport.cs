@@ -9,6 +9,7 @@ namespace Attest.Verifier.Reports;
 /// <param name="Disputed">Every disputed output, by store path.</param>
 /// <param name="Reproduced">Reproduced outputs, by store path (capped).</param>
 /// <param name="BuiltOnce">Outputs built once, by store path (capped).</param>
+/// <param name="TpmCounterRegressions">TPM quotes whose counters went backwards for their attestation key, in log order (capped).</param>
 public sealed record ReproducibilityReport(
     DateTimeOffset GeneratedAt,
     IReadOnlyList<LogSource> Logs,
@@ -17,7 +18,22 @@ public sealed record ReproducibilityReport(
     IReadOnlyList<DayReport> Days,
     IReadOnlyList<OutputReport> Disputed,
     IReadOnlyList<OutputReport> Reproduced,
-    IReadOnlyList<OutputReport> BuiltOnce);
+    IReadOnlyList<OutputReport> BuiltOnce,
+    IReadOnlyList<TpmCounterRegression> TpmCounterRegressions);
+
+/// <summary>
+/// A TPM quote whose counters went backwards against an earlier quote of the same attestation key in the same log:
+/// resetCount or restartCount lower (a rolled-back TPM state), or a clock that did not move on (a replayed or
+/// rewound quote). Later quotes are compared with the last one that was in order.
+/// </summary>
+/// <param name="Origin">The log.</param>
+/// <param name="AkName">The attestation key's Name, lowercase hex.</param>
+/// <param name="BuilderKeyId">The builder whose attestation carried the quote.</param>
+/// <param name="PreviousIndex">The log index of the earlier quote it is compared with.</param>
+/// <param name="Index">The log index of the quote that went backwards.</param>
+/// <param name="Kind">CounterRollback, ClockWentBack or Replay.</param>
+/// <param name="Reason">What went backwards.</param>
+public sealed record TpmCounterRegression(string Origin, string AkName, string BuilderKeyId, long PreviousIndex, long Index, string Kind, string Reason);
 
 /// <summary>A log the report read.</summary>
 /// <param name="Origin">The log's origin.</param>

@@ -112,13 +112,14 @@ internal sealed class TpmScenario : IDisposable
     /// <summary>
     /// Appends an attestation of <c>path</c> by <c>builder</c>, with a quote by <c>ak</c> when given, over <c>quoteOver</c>
     /// (default: the attestation's own statement digest) at TPM clock <c>clock</c> (default: later than the previous
-    /// quote), or with the given <c>evidence</c> object instead.
+    /// quote) and TPM <c>resetCount</c>, or with the given <c>evidence</c> object instead.
     /// </summary>
-    public ulong Attest(IdentityKey builder, StorePath path, NixHash hash, SoftwareAk? ak, byte[]? quoteOver = null, ulong? clock = null, byte[]? evidence = null)
+    public ulong Attest(
+        IdentityKey builder, StorePath path, NixHash hash, SoftwareAk? ak, byte[]? quoteOver = null, ulong? clock = null, byte[]? evidence = null, uint resetCount = 2)
     {
         var envelope = TestAttestations.Statement(path, hash, builder.Name).Sign(builder);
         byte[] qualifyingData = quoteOver ?? AttestationDocument.ComputeTpmQualifyingData(envelope);
-        byte[]? tpm = evidence ?? ak?.Evidence(qualifyingData, clock ?? (_clock += 10));
+        byte[]? tpm = evidence ?? ak?.Evidence(qualifyingData, clock ?? (_clock += 10), resetCount);
         return Log.Append(AttestationDocument.Serialize(envelope, tpm));
     }
 
