@@ -45,21 +45,7 @@ public_key=$(grep -E '^aot-smoke\+' "$work/init.out" | head -1)
 grep -qF "$agent" "$work/post-build-hook" || fail "the hook script does not start $agent"
 
 salt=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
-cat > "$work/smoke.nix" <<'EOF'
-{ salt }:
-derivation {
-  name = "attest-aot-smoke-${salt}";
-  system = builtins.currentSystem;
-  builder = "/bin/sh";
-  outputs = [ "out" "dev" ];
-  args = [ "-c" ''
-    echo "aot smoke ${salt}" > $out
-    /bin/busybox mkdir -p $dev/sub
-    echo "$out" > $dev/sub/ref
-  '' ];
-}
-EOF
-nix-build "$work/smoke.nix" --argstr salt "$salt" --no-out-link --option substituters '' --option sandbox false \
+nix-build "$repo/bench/scripts/two-outputs.nix" --argstr name attest-aot-smoke --argstr salt "$salt" --no-out-link --option substituters '' --option sandbox false \
   --option post-build-hook "$work/post-build-hook" > "$work/build.out" 2> "$work/build.err" \
   || { cat "$work/build.err" >&2; fail "nix-build failed"; }
 grep -q 'attested' "$work/build.err" || { cat "$work/build.err" >&2; fail "the hook did not report an attestation"; }
@@ -92,7 +78,7 @@ EOF
 openssl pkeyutl -verify -pubin -inkey "$work/key.pem" -rawin -in "$work/pae" -sigfile "$work/sig" > /dev/null \
   || fail "the DSSE signature does not verify under $public_key"
 
-outputs=$(nix-store --query --outputs "$(nix-instantiate "$work/smoke.nix" --argstr salt "$salt" 2> /dev/null)" | sort)
+outputs=$(nix-store --query --outputs "$(nix-instantiate "$repo/bench/scripts/two-outputs.nix" --argstr name attest-aot-smoke --argstr salt "$salt" 2> /dev/null)" | sort)
 [[ $(cut -d' ' -f1 "$work/subjects" | sort) == "$outputs" ]] || fail "subjects are not the derivation's outputs: $(cat "$work/subjects")"
 while read -r path sha256; do
   expected=$(nix-store --dump "$path" | sha256sum | cut -d' ' -f1)
@@ -126,7 +112,7 @@ EOF
   printf '#!/bin/sh\nexec %s hook --config %s\n' "$agent" "$work/agent-tpm.json" > "$work/post-build-hook-tpm"
   chmod 0755 "$work/post-build-hook-tpm"
   salt=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  nix-build "$work/smoke.nix" --argstr salt "$salt" --no-out-link --option substituters '' --option sandbox false \
+  nix-build "$repo/bench/scripts/two-outputs.nix" --argstr name attest-aot-smoke --argstr salt "$salt" --no-out-link --option substituters '' --option sandbox false \
     --option post-build-hook "$work/post-build-hook-tpm" > "$work/build-tpm.out" 2> "$work/build-tpm.err" \
     || { cat "$work/build-tpm.err" >&2; fail "nix-build with the TPM-quoting hook failed"; }
   documents=("$work"/spool-tpm/outbox/*.json)

@@ -21,6 +21,7 @@ set -euo pipefail
 
 runs=20
 work=/tmp/attest-hook-time
+repo=$(cd "$(dirname "$0")/../.." && pwd)
 while getopts "n:w:" opt; do
   case $opt in
     n) runs=$OPTARG ;;
@@ -37,22 +38,8 @@ fi
 rm -rf "$work"
 mkdir -p "$work"
 
-# One derivation with two small outputs (dev refers to out), built once without the hook timing anything: only
-# the environment Nix gives the hook is captured.
-cat > "$work/hook-time.nix" <<'EOF'
-{ salt }:
-derivation {
-  name = "attest-hook-time-${salt}";
-  system = builtins.currentSystem;
-  builder = "/bin/sh";
-  outputs = [ "out" "dev" ];
-  args = [ "-c" ''
-    echo "hook time ${salt}" > $out
-    /bin/busybox mkdir -p $dev/sub
-    echo "$out" > $dev/sub/ref
-  '' ];
-}
-EOF
+# bench/scripts/two-outputs.nix, built once without the hook timing anything: only the environment Nix gives the hook
+# is captured.
 cat > "$work/capture-hook" <<EOF
 #!/bin/sh
 printf '%s' "\$DRV_PATH" > '$work/env.DRV_PATH'
@@ -61,7 +48,7 @@ printf '%s' "\$NIX_CONFIG" > '$work/env.NIX_CONFIG'
 EOF
 chmod 0755 "$work/capture-hook"
 salt=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
-nix-build "$work/hook-time.nix" --argstr salt "$salt" --no-out-link --option substituters '' --option sandbox false \
+nix-build "$repo/bench/scripts/two-outputs.nix" --argstr name attest-hook-time --argstr salt "$salt" --no-out-link --option substituters '' --option sandbox false \
   --option post-build-hook "$work/capture-hook" > /dev/null
 DRV_PATH=$(cat "$work/env.DRV_PATH")
 OUT_PATHS=$(cat "$work/env.OUT_PATHS")
