@@ -39,9 +39,7 @@ public class VerifierPathBenchmarks
         _queries = new PathQuery[Paths];
         for (int i = 0; i < Paths; i++)
         {
-            string name = $"package-{i}-1.0";
-            var path = StorePath.Create(SHA256.HashData(Encoding.UTF8.GetBytes(name)).AsSpan(0, StorePath.HashSize), name);
-            var hash = NixHash.ComputeSha256(Encoding.UTF8.GetBytes(name));
+            var (path, hash) = Package(i);
             _queries[i] = new PathQuery(path, hash);
             foreach (IdentityKey key in new[] { alice, bob })
             {
@@ -76,7 +74,15 @@ public class VerifierPathBenchmarks
     public async Task<int> VerifyBatchOf1000() =>
         (await _verifier.VerifyManyAsync(_queries, Environment.ProcessorCount, CancellationToken.None)).Count(o => o.Verification!.Verdict.Trusted);
 
-    private static NixProvenance Statement(StorePath output, NixHash narHash, string builder) => new()
+    /// <summary>The store path and NAR hash of the <paramref name="i"/>-th benchmark package.</summary>
+    internal static (StorePath Path, NixHash Hash) Package(int i)
+    {
+        string name = $"package-{i}-1.0";
+        return (StorePath.Create(SHA256.HashData(Encoding.UTF8.GetBytes(name)).AsSpan(0, StorePath.HashSize), name), NixHash.ComputeSha256(Encoding.UTF8.GetBytes(name)));
+    }
+
+    /// <summary>A fixed statement of one output built by <paramref name="builder"/>.</summary>
+    internal static NixProvenance Statement(StorePath output, NixHash narHash, string builder) => new()
     {
         Derivation = StorePath.Create(SHA256.HashData(Encoding.UTF8.GetBytes(output.Name + ".drv")).AsSpan(0, StorePath.HashSize), output.Name + ".drv"),
         DerivationSha256 = NixHash.ComputeSha256(Encoding.UTF8.GetBytes(output.FullPath)),

@@ -1,10 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
-using Attest.Nix;
 using Attest.Provenance.Attestations;
 using Attest.Provenance.Registry;
 using Attest.Provenance.Signing;
-using Attest.Provenance.Statements;
 using Attest.Tpm.Marshalling;
 using Attest.Tpm.Verification.Enrollment;
 using Attest.Transparency.Bundles;
@@ -73,14 +71,12 @@ public class VerifierPathTpmBenchmarks
         ulong clock = 1000;
         for (int i = 0; i < Paths; i++)
         {
-            string name = $"package-{i}-1.0";
-            var path = StorePath.Create(SHA256.HashData(Encoding.UTF8.GetBytes(name)).AsSpan(0, StorePath.HashSize), name);
-            var hash = NixHash.ComputeSha256(Encoding.UTF8.GetBytes(name));
+            var (path, hash) = VerifierPathBenchmarks.Package(i);
             _queries[i] = new PathQuery(path, hash);
-            var tpmEnvelope = Statement(path, hash, alice.Name).Sign(alice);
+            var tpmEnvelope = VerifierPathBenchmarks.Statement(path, hash, alice.Name).Sign(alice);
             byte[] attest = Attest(qualifiedSigner, AttestationDocument.ComputeTpmQualifyingData(tpmEnvelope), clock += 10, pcrDigest);
             Append(AttestationDocument.Serialize(tpmEnvelope, Evidence(attest, SignEcdsa(ak, attest), pcrs, akName)));
-            Append(AttestationDocument.Serialize(Statement(path, hash, bob.Name).Sign(bob)));
+            Append(AttestationDocument.Serialize(VerifierPathBenchmarks.Statement(path, hash, bob.Name).Sign(bob)));
         }
 
         SignedCheckpoint checkpoint = new Checkpoint(Origin, (ulong)nodes.Size, nodes.ComputeRoot()).Sign(signer);
@@ -147,16 +143,4 @@ public class VerifierPathTpmBenchmarks
         return Encoding.UTF8.GetBytes("{\"version\":1,\"attest\":\"" + Convert.ToBase64String(attest) + "\",\"signature\":\"" + Convert.ToBase64String(signature)
             + "\",\"pcrs\":{\"sha256\":{" + values + "}},\"akName\":\"" + Convert.ToHexStringLower(akName) + "\"}");
     }
-
-    private static NixProvenance Statement(StorePath output, NixHash narHash, string builder) => new()
-    {
-        Derivation = StorePath.Create(SHA256.HashData(Encoding.UTF8.GetBytes(output.Name + ".drv")).AsSpan(0, StorePath.HashSize), output.Name + ".drv"),
-        DerivationSha256 = NixHash.ComputeSha256(Encoding.UTF8.GetBytes(output.FullPath)),
-        Outputs = [new NixBuildOutput("out", output, narHash, 4096, [])],
-        Environment = new NixBuildEnvironment("2.28.0", "x86_64-linux", "true", [], "Linux 6.12 x86_64", null, builder),
-        BuilderId = NixProvenance.BuilderIdFor(builder),
-        InvocationId = "bench",
-        StartedOn = new DateTimeOffset(2026, 11, 22, 17, 0, 0, TimeSpan.Zero),
-        FinishedOn = new DateTimeOffset(2026, 11, 22, 17, 3, 0, TimeSpan.Zero),
-    };
 }
