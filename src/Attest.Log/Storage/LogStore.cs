@@ -205,26 +205,7 @@ public sealed class LogStore : IDisposable
     }
 
     /// <summary>Up to <paramref name="limit"/> entry indexes with this search value, in increasing order, after <paramref name="afterIndex"/>.</summary>
-    public IReadOnlyList<long> Search(SearchKind kind, string value, long afterIndex, int limit)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        var prefix = StoreKeys.SearchPrefix(kind, value);
-        var start = StoreKeys.Search(kind, value, afterIndex < 0 ? 0 : checked(afterIndex + 1));
-        var result = new List<long>();
-        using var iterator = _db.NewIterator(SearchIndex);
-        for (iterator.Seek(start); iterator.Valid() && result.Count < limit; iterator.Next())
-        {
-            var key = iterator.Key();
-            if (key.Length != prefix.Length + 8 || !key.AsSpan(0, prefix.Length).SequenceEqual(prefix))
-            {
-                break;
-            }
-
-            result.Add(StoreKeys.ReadIndex(key.AsSpan(prefix.Length)));
-        }
-
-        return result;
-    }
+    public IReadOnlyList<long> Search(SearchKind kind, string value, long afterIndex, int limit) => Walk(kind, value, afterIndex, limit, null);
 
     /// <summary>
     /// The indexes after <paramref name="afterIndex"/> listed under <paramref name="kind"/>/<paramref name="value"/> that
@@ -233,11 +214,22 @@ public sealed class LogStore : IDisposable
     /// </summary>
     public IReadOnlyList<long> SearchBoth(SearchKind kind, string value, SearchKind alsoKind, string alsoValue, long afterIndex, int limit)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        var prefix = StoreKeys.SearchPrefix(kind, value);
         var alsoPrefix = StoreKeys.SearchPrefix(alsoKind, alsoValue);
         var probe = new byte[alsoPrefix.Length + 8];
         alsoPrefix.CopyTo(probe, 0);
+        return Walk(kind, value, afterIndex, limit, indexBytes =>
+        {
+            indexBytes.CopyTo(probe.AsSpan(alsoPrefix.Length));
+            return _db.Get(probe, SearchIndex) is not null;
+        });
+    }
+
+    // Walks the index of kind/value in log order after afterIndex, keeping at most limit indexes that keep accepts
+    // (given the 8-byte big-endian index of the key).
+    private List<long> Walk(SearchKind kind, string value, long afterIndex, int limit, KeepIndex? keep)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var prefix = StoreKeys.SearchPrefix(kind, value);
         var result = new List<long>();
         using var iterator = _db.NewIterator(SearchIndex);
         for (iterator.Seek(StoreKeys.Search(kind, value, afterIndex < 0 ? 0 : checked(afterIndex + 1))); iterator.Valid() && result.Count < limit; iterator.Next())
@@ -248,15 +240,17 @@ public sealed class LogStore : IDisposable
                 break;
             }
 
-            key.AsSpan(prefix.Length).CopyTo(probe.AsSpan(alsoPrefix.Length));
-            if (_db.Get(probe, SearchIndex) is not null)
+            var index = key.AsSpan(prefix.Length);
+            if (keep is null || keep(index))
             {
-                result.Add(StoreKeys.ReadIndex(key.AsSpan(prefix.Length)));
+                result.Add(StoreKeys.ReadIndex(index));
             }
         }
 
         return result;
     }
+
+    private delegate bool KeepIndex(ReadOnlySpan<byte> index);
 
     /// <summary>The registry record of a builder key, or null if it was never registered.</summary>
     public BuilderRecord? GetBuilder(string keyId)
