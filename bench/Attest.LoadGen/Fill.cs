@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using Attest.Log;
 using Attest.Log.Engine;
@@ -38,7 +37,7 @@ internal static class Fill
             for (var i = 0; i < count; i++)
             {
                 var document = Encoding.UTF8.GetBytes($"{{\"fill\":\"{run}\",\"n\":{first + i}}}");
-                pending[i] = engine.SubmitAsync(new LogEntry(document, SHA256.HashData(document), []));
+                pending[i] = engine.SubmitAsync(new LogEntry(document, []));
             }
 
             await Task.WhenAll(pending);

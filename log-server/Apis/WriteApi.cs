@@ -1,8 +1,10 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Text.Json;
 using Attest.Log.Admission;
 using Attest.Log.Engine;
 using Attest.Transparency.Bundles;
+using Attest.Transparency.Merkle;
 
 namespace Attest.LogServer.Apis;
 
@@ -14,15 +16,23 @@ internal static class WriteApi
 
     public static IEndpointRouteBuilder MapWriteApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/v1/entries", PostEntryAsync);
+        // A plain request delegate with its services resolved once: this is the log's hot path (one request per
+        // entry), so it skips per-request parameter binding and writes its small JSON answer directly.
+        var services = routes.ServiceProvider;
+        var engine = services.GetRequiredService<LogEngine>();
+        var gate = services.GetRequiredService<SubmissionGate>();
+        var logger = services.GetRequiredService<ILogger<SubmissionGate>>();
+        routes.MapPost("/v1/entries", context => PostEntryAsync(context, engine, gate, logger));
         return routes;
     }
 
-    private static async Task<IResult> PostEntryAsync(HttpContext context, LogEngine engine, SubmissionGate gate, ILogger<SubmissionGate> logger, string? wait)
+    private static async Task PostEntryAsync(HttpContext context, LogEngine engine, SubmissionGate gate, ILogger logger)
     {
+        string? wait = context.Request.Query.TryGetValue("wait", out var waitValues) ? waitValues.ToString() : null;
         if (wait is not null && wait != "checkpoint")
         {
-            return Problems.BadParameter(context, "wait", "wait must be 'checkpoint' when given.");
+            await Problems.BadParameter(context, "wait", "wait must be 'checkpoint' when given.").ExecuteAsync(context);
+            return;
         }
 
         var body = await ReadBodyAsync(context.Request, context.RequestAborted);
@@ -47,8 +57,9 @@ internal static class WriteApi
         if (!outcome.IsAccepted)
         {
             LogMessages.Rejected(logger, outcome.HttpStatus, outcome.Reason);
-            return Problems.Create(context, outcome.HttpStatus, outcome.Title!, outcome.Detail!, outcome.Field, outcome.RetryAfter,
-                outcome.Limit is { } limit ? new Dictionary<string, object?> { ["limit"] = limit } : null);
+            await Problems.Create(context, outcome.HttpStatus, outcome.Title!, outcome.Detail!, outcome.Field, outcome.RetryAfter,
+                outcome.Limit is { } limit ? new Dictionary<string, object?> { ["limit"] = limit } : null).ExecuteAsync(context);
+            return;
         }
 
         string? proof = null;
@@ -64,29 +75,70 @@ internal static class WriteApi
             }
             catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
             {
-                return Problems.Create(context, StatusCodes.Status504GatewayTimeout, "Checkpoint not yet signed",
+                await Problems.Create(context, StatusCodes.Status504GatewayTimeout, "Checkpoint not yet signed",
                     $"Entry {outcome.Index} is durable but no signed checkpoint covered it within {CheckpointWait.TotalSeconds} s.",
-                    extensions: new Dictionary<string, object?> { ["index"] = outcome.Index });
+                    extensions: new Dictionary<string, object?> { ["index"] = outcome.Index }).ExecuteAsync(context);
+                return;
             }
         }
 
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer))
+        var response = context.Response;
+        response.StatusCode = outcome.Duplicate ? StatusCodes.Status200OK : StatusCodes.Status201Created;
+        response.ContentType = "application/json; charset=utf-8";
+        response.Headers.Location = $"/v1/entries/{outcome.Index}";
+        if (proof is null)
+        {
+            // {"index":N,"leafHash":"<44 base64 chars>","duplicate":false}: at most 96 bytes.
+            var buffer = new byte[128];
+            var length = WriteAcknowledgement(buffer, outcome);
+            response.ContentLength = length;
+            await response.Body.WriteAsync(buffer.AsMemory(0, length), context.RequestAborted);
+            return;
+        }
+
+        var json = new ArrayBufferWriter<byte>(proof.Length + 256);
+        using (var writer = new Utf8JsonWriter(json))
         {
             writer.WriteStartObject();
             writer.WriteNumber("index", outcome.Index);
             writer.WriteString("leafHash", outcome.LeafHash.ToBase64());
             writer.WriteBoolean("duplicate", outcome.Duplicate);
-            if (proof is not null)
-            {
-                writer.WriteString("proof", proof);
-            }
-
+            writer.WriteString("proof", proof);
             writer.WriteEndObject();
         }
 
-        context.Response.Headers.Location = $"/v1/entries/{outcome.Index}";
-        return Results.Text(buffer.WrittenSpan, "application/json; charset=utf-8", outcome.Duplicate ? StatusCodes.Status200OK : StatusCodes.Status201Created);
+        response.ContentLength = json.WrittenCount;
+        await response.Body.WriteAsync(json.WrittenMemory, context.RequestAborted);
+    }
+
+    /// <summary>Formats <c>{"index":N,"leafHash":"...","duplicate":bool}</c> (the same JSON as the proof form, without its member).</summary>
+    internal static int WriteAcknowledgement(Span<byte> buffer, SubmissionOutcome outcome)
+    {
+        var at = 0;
+        Append(buffer, ref at, "{\"index\":"u8);
+        if (!Utf8Formatter.TryFormat(outcome.Index, buffer[at..], out var written))
+        {
+            throw new InvalidOperationException("acknowledgement buffer too small");
+        }
+
+        at += written;
+        Append(buffer, ref at, ",\"leafHash\":\""u8);
+        Span<byte> leafHash = stackalloc byte[MerkleHash.Size];
+        outcome.LeafHash.CopyTo(leafHash);
+        if (Base64.EncodeToUtf8(leafHash, buffer[at..], out _, out written) != OperationStatus.Done)
+        {
+            throw new InvalidOperationException("acknowledgement buffer too small");
+        }
+
+        at += written;
+        Append(buffer, ref at, outcome.Duplicate ? "\",\"duplicate\":true}"u8 : "\",\"duplicate\":false}"u8);
+        return at;
+    }
+
+    private static void Append(Span<byte> buffer, ref int at, ReadOnlySpan<byte> text)
+    {
+        text.CopyTo(buffer[at..]);
+        at += text.Length;
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Attest.Log.Engine;
 using Attest.Transparency.Bundles;
 using Attest.Transparency.Checkpoints;
+using Attest.Transparency.Merkle;
 using Attest.Transparency.Notes;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -41,11 +42,35 @@ public sealed class WriteApiTests
         var index = body.GetProperty("index").GetInt64();
         Assert.Equal(1, index); // index 0 is the registration
         Assert.False(body.GetProperty("duplicate").GetBoolean());
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("/v1/entries/1", response.Headers.Location?.OriginalString);
+        var canonical = Attest.Provenance.Attestations.AttestationDocument.Parse(document).CanonicalBytes.Span;
+        Assert.Equal(TreeHasher.HashLeaf(canonical).ToBase64(), body.GetProperty("leafHash").GetString());
 
         var entry = await JsonAsync(await server.Client.GetAsync($"v1/entries/{index}"));
         Assert.Equal(index, entry.GetProperty("index").GetInt64());
         Assert.Equal(JsonDocument.Parse(document).RootElement.GetProperty("dsse").GetProperty("payload").GetString(),
             entry.GetProperty("document").GetProperty("dsse").GetProperty("payload").GetString());
+    }
+
+    [Theory]
+    [InlineData(0L, false)]
+    [InlineData(1L, true)]
+    [InlineData(9_876_543_210L, false)]
+    [InlineData(long.MaxValue, true)]
+    public void WriteAcknowledgement_WritesIndexLeafHashAndDuplicate(long index, bool duplicate)
+    {
+        var leaf = TreeHasher.HashLeaf(Encoding.UTF8.GetBytes($"leaf {index}"));
+        var outcome = Attest.Log.Admission.SubmissionOutcome.Accepted(index, leaf, duplicate);
+        var buffer = new byte[128];
+        var length = Apis.WriteApi.WriteAcknowledgement(buffer, outcome);
+
+        // The same members and values as the general JSON writer (which would escape '+' as \u002B).
+        using var json = JsonDocument.Parse(buffer.AsMemory(0, length));
+        Assert.Equal(["index", "leafHash", "duplicate"], json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(index, json.RootElement.GetProperty("index").GetInt64());
+        Assert.Equal(leaf.ToBase64(), json.RootElement.GetProperty("leafHash").GetString());
+        Assert.Equal(duplicate, json.RootElement.GetProperty("duplicate").GetBoolean());
     }
 
     [Fact]

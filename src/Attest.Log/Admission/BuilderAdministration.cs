@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Attest.Log.Engine;
 using Attest.Log.Sequencing;
 using Attest.Log.Storage;
@@ -95,7 +94,6 @@ public sealed class BuilderAdministration : IDisposable
             var document = change.ToLogEntry(_adminKey);
             var entry = new LogEntry(
                 document,
-                SHA256.HashData(document),
                 [new SearchTerm(SearchKind.Registry, ""), new SearchTerm(SearchKind.Builder, change.Builder.KeyId)],
                 new BuilderChange(change.Builder.KeyId, change.Builder.ToString(), change.Builder.Name, change.Action == RegistryAction.Revoke));
             var result = await _engine.SubmitAsync(entry);

@@ -1,11 +1,9 @@
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using Attest.Log.Engine;
 using Attest.Log.Enrollment;
 using Attest.Log.Sequencing;
 using Attest.Log.Storage;
 using Attest.Provenance.Attestations;
-using Attest.Transparency.Merkle;
 using Attest.Transparency.Tiles;
 
 namespace Attest.Log.Admission;
@@ -84,11 +82,23 @@ public sealed class SubmissionGate
             return SubmissionOutcome.TooLarge();
         }
 
-        var digest = SHA256.HashData(document);
-        var leaf = TreeHasher.HashLeaf(document);
-        if (_engine.FindDuplicate(digest) is { } existing)
+        // The entry (and with it the document's digest and leaf hash) is built before the dedup lookup: every
+        // outcome from here on answers with the leaf hash, and the sequencer reuses both hashes.
+        var terms = new List<SearchTerm>(8) { new(SearchKind.DrvPath, parsed.DerivationPath.ToString()), new(SearchKind.Builder, parsed.SignerKeyId) };
+        foreach (var path in parsed.StorePaths)
         {
-            return SubmissionOutcome.Accepted(existing, leaf, duplicate: true);
+            terms.Add(new SearchTerm(SearchKind.StorePath, path.ToString()));
+        }
+
+        foreach (var narHash in parsed.NarHashes)
+        {
+            terms.Add(new SearchTerm(SearchKind.NarHash, narHash.ToString()));
+        }
+
+        var entry = new LogEntry(document, terms);
+        if (_engine.FindDuplicate(entry.Digest) is { } existing)
+        {
+            return SubmissionOutcome.Accepted(existing, entry.LeafHash, duplicate: true);
         }
 
         if (!parsed.TryVerify(_builders.Registry, out var builder, out error))
@@ -101,28 +111,16 @@ public sealed class SubmissionGate
             return tpmRefusal;
         }
 
-        var admitted = new AdmittedAttestation(parsed, builder);
-        if (!_limiter.TryAcquire(admitted.Builder.KeyId, out var retryAfter))
+        if (!_limiter.TryAcquire(builder.KeyId, out var retryAfter))
         {
             return SubmissionOutcome.Refused(429, "rate-limited", "Too many submissions",
-                $"Builder {admitted.Builder.KeyId} is over its limit of {_limiter.RatePerSecond} submissions per second.", retryAfter: retryAfter);
-        }
-
-        var terms = new List<SearchTerm>(8) { new(SearchKind.DrvPath, admitted.Document.DerivationPath.ToString()), new(SearchKind.Builder, admitted.Builder.KeyId) };
-        foreach (var path in admitted.Document.StorePaths)
-        {
-            terms.Add(new SearchTerm(SearchKind.StorePath, path.ToString()));
-        }
-
-        foreach (var narHash in admitted.Document.NarHashes)
-        {
-            terms.Add(new SearchTerm(SearchKind.NarHash, narHash.ToString()));
+                $"Builder {builder.KeyId} is over its limit of {_limiter.RatePerSecond} submissions per second.", retryAfter: retryAfter);
         }
 
         try
         {
-            var result = await _engine.SubmitAsync(new LogEntry(document, digest, terms)).WaitAsync(cancellationToken);
-            return SubmissionOutcome.Accepted(result.Index, leaf, result.Duplicate);
+            var result = await _engine.SubmitAsync(entry).WaitAsync(cancellationToken);
+            return SubmissionOutcome.Accepted(result.Index, entry.LeafHash, result.Duplicate);
         }
         catch (SequencerException ex) when (ex.Failure == SequencerFailure.QueueFull)
         {

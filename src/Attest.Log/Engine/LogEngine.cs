@@ -207,7 +207,7 @@ public sealed partial class LogEngine : IEntryAppender, IAsyncDisposable
                 batch.PutBuilder(record);
             }
 
-            leaves[i] = TreeHasher.HashLeaf(entry.Document);
+            leaves[i] = entry.LeafHash;
         }
 
         // The dedup digests and index keys are random; inserted in key order, RocksDB's memtable skip list reuses

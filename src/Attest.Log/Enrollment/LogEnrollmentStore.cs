@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using Attest.Log.Admission;
 using Attest.Log.Engine;
 using Attest.Log.Sequencing;
@@ -167,7 +166,6 @@ public sealed class LogEnrollmentStore : IEnrollmentStore
 
             var entry = new LogEntry(
                 document,
-                SHA256.HashData(document),
                 [new SearchTerm(SearchKind.Registry, ""), new SearchTerm(SearchKind.Builder, builder.KeyId)]);
             var result = await _engine.SubmitAsync(entry).ConfigureAwait(false);
             _bindings[akName] = binding;

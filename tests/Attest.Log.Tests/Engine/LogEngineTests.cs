@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using Attest.Log.Engine;
 using Attest.Log.Sequencing;
@@ -25,7 +24,7 @@ public sealed class LogEngineTests
     private static LogEntry Entry(string text, params SearchTerm[] terms)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
-        return new LogEntry(bytes, SHA256.HashData(bytes), terms);
+        return new LogEntry(bytes, terms);
     }
 
     private static Task<LogEngine> OpenAsync(string directory, NoteSigner signer) =>
@@ -244,8 +243,8 @@ public sealed class LogEngineTests
     {
         using var dir = new TempDirectory();
         await using var engine = await OpenAsync(dir.Path, Ed25519NoteSigner.Generate(Origin));
-        var add = await engine.SubmitAsync(Entry("reg", new SearchTerm(SearchKind.Builder, "k1")) with { RegistryChange = new BuilderChange("k1", "b+k1+AAAA", "b", Revoke: false) });
-        var revoke = await engine.SubmitAsync(Entry("rev") with { RegistryChange = new BuilderChange("k1", "b+k1+AAAA", "b", Revoke: true) });
+        var add = await engine.SubmitAsync(new LogEntry("reg"u8.ToArray(), [new SearchTerm(SearchKind.Builder, "k1")], new BuilderChange("k1", "b+k1+AAAA", "b", Revoke: false)));
+        var revoke = await engine.SubmitAsync(new LogEntry("rev"u8.ToArray(), [], new BuilderChange("k1", "b+k1+AAAA", "b", Revoke: true)));
 
         var record = engine.Store.GetBuilder("k1");
         Assert.NotNull(record);

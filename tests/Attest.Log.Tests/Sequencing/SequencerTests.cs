@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using Attest.Log.Metrics;
 using Attest.Log.Sequencing;
@@ -10,7 +9,7 @@ public sealed class SequencerTests
     private static LogEntry Entry(string text)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
-        return new LogEntry(bytes, SHA256.HashData(bytes), []);
+        return new LogEntry(bytes, []);
     }
 
     [Fact]
