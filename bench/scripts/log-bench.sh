@@ -2,19 +2,21 @@
 # The log server's benchmark, end to end: Release builds, a fresh log in a temp folder, realistic signed attestations
 # from 64 builder keys, then
 #   1. a 10 s closed-loop warm-up (JIT tiering; not reported),
-#   2. the closed loop: sustained acknowledged (durable) entries/s over DURATION seconds, 64 connections,
+#   2. the closed loop: sustained acknowledged (durable) entries/s over DURATION seconds, CONNECTIONS connections
+#      (256 by default: each waits for its entry to be durable, so fewer connections leave the cores idle between batches),
 #   3. the open loop at RATE entries/s for 30 s: acknowledgement latency from each request's scheduled time,
 #   4. with FILL=N: a second log filled with N synthetic entries through the engine, then inclusion-proof latency
 #      (client-side and server-side from /metrics) at that size.
 # Server CPU per entry (utime+stime from /proc over each run) and the load generator's own CPU per request are
 # printed beside each result: they are the figures that survive a busy machine.
 #
-# usage: [DURATION=60] [RATE=5000] [FILL=10000000] bench/scripts/log-bench.sh [work-dir]
+# usage: [DURATION=60] [RATE=5000] [CONNECTIONS=256] [FILL=10000000] bench/scripts/log-bench.sh [work-dir]
 set -euo pipefail
 
 work=${1:-/tmp/attest-log-bench}
 duration=${DURATION:-60}
 rate=${RATE:-5000}
+connections=${CONNECTIONS:-256}
 fill=${FILL:-0}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
@@ -71,8 +73,8 @@ open_docs=$(( rate * 30 ))
 warm_docs=100000
 echo "== generating $(( warm_docs + closed_docs + open_docs )) signed attestations from 64 builder keys"
 loadgen generate --url "$url" --admin-token "$token" --out "$work/log/docs.bin" --count $(( warm_docs + closed_docs + open_docs )) --builders 64
-run warm-up --count "$warm_docs" --duration 10 --concurrency 64
-run "closed loop, 64 connections, ${duration} s" --skip "$warm_docs" --count "$closed_docs" --duration "$duration" --concurrency 64
+run warm-up --count "$warm_docs" --duration 10 --concurrency "$connections"
+run "closed loop, $connections connections, ${duration} s" --skip "$warm_docs" --count "$closed_docs" --duration "$duration" --concurrency "$connections"
 run "open loop at ${rate}/s, 30 s" --skip $(( warm_docs + closed_docs )) --duration 30 --rate "$rate"
 echo "== server metrics"
 curl -sf "${url}metrics" | grep -E '^attest_log_(tree_size|batch_entries_(sum|count)|batch_write_seconds_(sum|count)|integration_seconds_(sum|count)|rejections_total)' || true
