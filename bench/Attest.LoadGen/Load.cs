@@ -30,13 +30,17 @@ internal static class Load
         var started = Stopwatch.GetTimestamp();
         var end = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var workers = new Task[connections];
+        var total = (long)(rate * duration.TotalSeconds);
+        var slots = System.Threading.Channels.Channel.CreateUnbounded<long>(new() { SingleWriter = true });
+        var pacer = rate > 0 ? Task.Run(() => PaceAsync(slots.Writer, started, rate, total)) : Task.CompletedTask;
         for (var i = 0; i < connections; i++)
         {
             workers[i] = rate > 0
-                ? Task.Run(() => OpenLoopWorkerAsync(url, state, started, rate, (long)(rate * duration.TotalSeconds)))
+                ? Task.Run(() => OpenLoopWorkerAsync(url, state, slots.Reader, started, rate))
                 : Task.Run(() => ClosedLoopWorkerAsync(url, state, end));
         }
 
+        await pacer;
         await Task.WhenAll(workers);
         var elapsed = Stopwatch.GetElapsedTime(started);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
@@ -96,56 +100,83 @@ internal static class Load
     private static async Task ClosedLoopWorkerAsync(Uri url, RunState state, long end)
     {
         RawHttpConnection? connection = null;
+        var timeout = new CancellationTokenSource();
         try
         {
             while (Stopwatch.GetTimestamp() < end && state.TryTake(out var document))
             {
-                connection = await SendAsync(connection, url, state, document, Stopwatch.GetTimestamp());
+                (connection, timeout) = await SendAsync(connection, timeout, url, state, document, Stopwatch.GetTimestamp());
             }
         }
         finally
         {
             connection?.Dispose();
+            timeout.Dispose();
         }
     }
 
-    private static async Task OpenLoopWorkerAsync(Uri url, RunState state, long start, double rate, long total)
+    /// <summary>
+    /// Releases open-loop slot k at its scheduled time k / rate. One pacer for all connections, waking about once a
+    /// millisecond, costs far less than a timer per request (a slot released late still counts its latency from its
+    /// scheduled time).
+    /// </summary>
+    private static async Task PaceAsync(System.Threading.Channels.ChannelWriter<long> slots, long start, double rate, long total)
+    {
+        long next = 0;
+        while (next < total)
+        {
+            var due = Math.Min(total, (long)(Stopwatch.GetElapsedTime(start).TotalSeconds * rate) + 1);
+            for (; next < due; next++)
+            {
+                slots.TryWrite(next);
+            }
+
+            await Task.Delay(1);
+        }
+
+        slots.Complete();
+    }
+
+    private static async Task OpenLoopWorkerAsync(Uri url, RunState state, System.Threading.Channels.ChannelReader<long> slots, long start, double rate)
     {
         RawHttpConnection? connection = null;
+        var timeout = new CancellationTokenSource();
         try
         {
-            while (true)
+            await foreach (var k in slots.ReadAllAsync())
             {
-                var k = state.NextSlot();
-                if (k >= total || !state.TryTake(out var document))
+                if (!state.TryTake(out var document))
                 {
                     return;
                 }
 
                 var scheduled = start + (long)(k / rate * Stopwatch.Frequency);
-                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), scheduled);
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait);
-                }
-
-                connection = await SendAsync(connection, url, state, document, scheduled);
+                (connection, timeout) = await SendAsync(connection, timeout, url, state, document, scheduled);
             }
         }
         finally
         {
             connection?.Dispose();
+            timeout.Dispose();
         }
     }
 
     /// <summary>Sends one document; returns the connection to reuse, or null after a failure (a new one is opened next time).</summary>
-    private static async Task<RawHttpConnection?> SendAsync(RawHttpConnection? connection, Uri url, RunState state, byte[] document, long scheduled)
+    /// <remarks>The worker's timeout source is reset and reused (a new timer per request costs the generator CPU the server needs).</remarks>
+    private static async Task<(RawHttpConnection? Connection, CancellationTokenSource Timeout)> SendAsync(
+        RawHttpConnection? connection, CancellationTokenSource timeout, Uri url, RunState state, byte[] document, long scheduled)
     {
         Interlocked.Increment(ref state.Sent);
+        if (!timeout.TryReset())
+        {
+            timeout.Dispose();
+            timeout = new CancellationTokenSource();
+        }
+
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
         try
         {
             connection ??= await RawHttpConnection.ConnectAsync(url, CancellationToken.None);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             var response = await connection.SendAsync("POST", "/v1/entries", document, timeout.Token);
             var acked = Stopwatch.GetTimestamp();
             state.AckLatency.Add(Stopwatch.GetElapsedTime(scheduled, acked).TotalMilliseconds);
@@ -162,14 +193,14 @@ internal static class Load
                     break;
             }
 
-            return connection;
+            return (connection, timeout);
         }
         catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or OperationCanceledException)
         {
             // Connection failures and client timeouts (the server could not keep up) count as errors.
             Interlocked.Increment(ref state.Errors);
             connection?.Dispose();
-            return null;
+            return (null, timeout);
         }
     }
 
@@ -191,7 +222,7 @@ internal static class Load
                         state.SawCheckpoint(size, Stopwatch.GetTimestamp());
                     }
 
-                    await Task.Delay(2, stop);
+                    await Task.Delay(5, stop);
                 }
                 catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
                 {
@@ -215,7 +246,6 @@ internal static class Load
         private readonly ConcurrentQueue<(long Index, long Time)> _acks = new();
         private readonly List<(long Size, long Time)> _checkpoints = [];
         private int _next = -1;
-        private long _slot = -1;
 
         public long Sent;
         public long Created;
@@ -225,8 +255,6 @@ internal static class Load
         public ConcurrentDictionary<int, long> Statuses { get; } = new();
 
         public Latencies AckLatency { get; } = new();
-
-        public long NextSlot() => Interlocked.Increment(ref _slot);
 
         public bool TryTake(out byte[] document)
         {
