@@ -71,7 +71,13 @@ public sealed class LogStore : IDisposable
             .SetCreateIfMissing(true)
             .SetCreateMissingColumnFamilies(true)
             .SetMaxBackgroundCompactions(1)
-            .SetMaxBackgroundFlushes(1);
+            .SetMaxBackgroundFlushes(1)
+            // Flushes and compactions write tens of MB at a time. Left to the kernel, those pages stay dirty until its
+            // writeback starts (by age or share of RAM) and can then go out in a burst that a batch's WAL fsync waits
+            // behind. Syncing them every 1 MB as they are written keeps the dirty backlog small (measured: at most
+            // ~1.4 MB dirty during a 70 s closed loop, against up to 120 MB without); throughput was within run-to-run
+            // noise either way.
+            .SetBytesPerSync(1UL << 20);
         var families = new ColumnFamilies();
         foreach (var name in s_families)
         {
