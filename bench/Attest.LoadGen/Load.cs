@@ -29,19 +29,21 @@ internal static class Load
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var started = Stopwatch.GetTimestamp();
         var end = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-        var workers = new Task[connections];
-        var total = (long)(rate * duration.TotalSeconds);
-        var slots = System.Threading.Channels.Channel.CreateUnbounded<long>(new() { SingleWriter = true });
-        var pacer = rate > 0 ? Task.Run(() => PaceAsync(slots.Writer, started, rate, total)) : Task.CompletedTask;
-        for (var i = 0; i < connections; i++)
+        if (rate > 0)
         {
-            workers[i] = rate > 0
-                ? Task.Run(() => OpenLoopWorkerAsync(url, state, slots.Reader, started, rate))
-                : Task.Run(() => ClosedLoopWorkerAsync(url, state, end));
+            await OpenLoopAsync(url, state, started, rate, (long)(rate * duration.TotalSeconds), connections);
+        }
+        else
+        {
+            var workers = new Task[connections];
+            for (var i = 0; i < connections; i++)
+            {
+                workers[i] = Task.Run(() => ClosedLoopWorkerAsync(url, state, end));
+            }
+
+            await Task.WhenAll(workers);
         }
 
-        await pacer;
-        await Task.WhenAll(workers);
         var elapsed = Stopwatch.GetElapsedTime(started);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         await Task.Delay(TimeSpan.FromSeconds(3)); // let the last checkpoints land
@@ -116,48 +118,94 @@ internal static class Load
     }
 
     /// <summary>
-    /// Releases open-loop slot k at its scheduled time k / rate. One pacer for all connections, waking about once a
-    /// millisecond, costs far less than a timer per request (a slot released late still counts its latency from its
-    /// scheduled time).
+    /// The open loop: slot k is due at k / rate. A pacer, waking about once a millisecond, starts each due slot on an
+    /// idle connection itself; the connection's own response completion (inline on the socket engine's thread) then
+    /// takes the next queued slot or goes back to the idle set. No thread hand-off or timer per request: the generator
+    /// shares the server's cores. A slot that finds every connection busy waits in a queue, and its latency still
+    /// counts from its scheduled time.
     /// </summary>
-    private static async Task PaceAsync(System.Threading.Channels.ChannelWriter<long> slots, long start, double rate, long total)
+    private static async Task OpenLoopAsync(Uri url, RunState state, long start, double rate, long total, int connections)
     {
+        var idle = new ConcurrentStack<Lane>();
+        var backlog = new ConcurrentQueue<long>();
+        var lanes = 0;
+        var running = new List<Task>();
         long next = 0;
-        while (next < total)
+        while (true)
         {
             var due = Math.Min(total, (long)(Stopwatch.GetElapsedTime(start).TotalSeconds * rate) + 1);
             for (; next < due; next++)
             {
-                slots.TryWrite(next);
+                backlog.Enqueue(next);
+            }
+
+            while (!backlog.IsEmpty)
+            {
+                Lane? lane;
+                if (!idle.TryPop(out lane))
+                {
+                    if (lanes == connections)
+                    {
+                        break;
+                    }
+
+                    lanes++;
+                    lane = new Lane();
+                }
+
+                if (!backlog.TryDequeue(out var slot))
+                {
+                    idle.Push(lane);
+                    break;
+                }
+
+                running.Add(RunLaneAsync(lane, slot, url, state, start, rate, idle, backlog));
+            }
+
+            if (next >= total && backlog.IsEmpty)
+            {
+                break;
             }
 
             await Task.Delay(1);
         }
 
-        slots.Complete();
+        await Task.WhenAll(running);
+        foreach (var lane in idle)
+        {
+            lane.Dispose();
+        }
     }
 
-    private static async Task OpenLoopWorkerAsync(Uri url, RunState state, System.Threading.Channels.ChannelReader<long> slots, long start, double rate)
+    private static async Task RunLaneAsync(
+        Lane lane, long slot, Uri url, RunState state, long start, double rate, ConcurrentStack<Lane> idle, ConcurrentQueue<long> backlog)
     {
-        RawHttpConnection? connection = null;
-        var timeout = new CancellationTokenSource();
-        try
+        do
         {
-            await foreach (var k in slots.ReadAllAsync())
+            if (!state.TryTake(out var document))
             {
-                if (!state.TryTake(out var document))
-                {
-                    return;
-                }
-
-                var scheduled = start + (long)(k / rate * Stopwatch.Frequency);
-                (connection, timeout) = await SendAsync(connection, timeout, url, state, document, scheduled);
+                break;
             }
+
+            var scheduled = start + (long)(slot / rate * Stopwatch.Frequency);
+            (lane.Connection, lane.Timeout) = await SendAsync(lane.Connection, lane.Timeout, url, state, document, scheduled);
         }
-        finally
+        while (backlog.TryDequeue(out slot));
+
+        idle.Push(lane);
+    }
+
+    /// <summary>One open-loop connection and its reusable timeout.</summary>
+    private sealed class Lane : IDisposable
+    {
+        public RawHttpConnection? Connection { get; set; }
+
+        public CancellationTokenSource Timeout { get; set; } = new();
+
+        public void Dispose()
         {
-            connection?.Dispose();
-            timeout.Dispose();
+            Connection?.Dispose();
+            Timeout.Dispose();
         }
     }
 

@@ -86,7 +86,9 @@ public sealed class LogStore : IDisposable
 
         try
         {
-            return new LogStore(RocksDb.Open(options, full, families), full);
+            var store = new LogStore(RocksDb.Open(options, full, families), full);
+            BackgroundPriority.LowerCompactionThreads();
+            return store;
         }
         catch (RocksDbException ex) when (ex.Message.Contains("lock", StringComparison.OrdinalIgnoreCase))
         {
