@@ -73,6 +73,8 @@ open_docs=$(( rate * 30 ))
 warm_docs=100000
 echo "== generating $(( warm_docs + closed_docs + open_docs )) signed attestations from 64 builder keys"
 loadgen generate --url "$url" --admin-token "$token" --out "$work/log/docs.bin" --count $(( warm_docs + closed_docs + open_docs )) --builders 64
+# The document file is a few GB: write it out now, so its writeback does not compete with the log's fsyncs below.
+sync "$work/log/docs.bin"
 run warm-up --count "$warm_docs" --duration 10 --concurrency "$connections"
 run "closed loop, $connections connections, ${duration} s" --skip "$warm_docs" --count "$closed_docs" --duration "$duration" --concurrency "$connections"
 run "open loop at ${rate}/s, 30 s" --skip $(( warm_docs + closed_docs )) --duration 30 --rate "$rate"
