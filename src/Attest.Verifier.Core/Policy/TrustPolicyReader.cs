@@ -1,6 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Attest.Provenance.Signing;
+using Attest.Tpm;
+using Attest.Tpm.Structures;
 using Attest.Tpm.Verification.Policy;
 
 namespace Attest.Verifier.Policy;
@@ -25,6 +27,9 @@ public static class TrustPolicyReader
     public const int MaxWitnesses = 64;
 
     private const int MaxStringLength = 4096;
+
+    /// <summary>The banks <c>tpmRequiredPcrs</c> may name: those of the TPM JSON formats (<see cref="TpmHash.BankName"/>).</summary>
+    private static readonly string[] BankNames = ["sha1", "sha256", "sha384", "sha512"];
 
     /// <summary>Reads a policy file.</summary>
     /// <param name="path">The file.</param>
@@ -82,7 +87,7 @@ public static class TrustPolicyReader
         using (document)
         {
             JsonElement root = document.RootElement;
-            RequireObject(root, "$", "version", "logs", "builders", "quorum", "goldenValues");
+            RequireObject(root, "$", "version", "logs", "builders", "quorum", "goldenValues", "tpmRequiredPcrs");
             int version = ReadInt(root, "$", "version", required: true, min: 1, max: 1);
             _ = version;
 
@@ -93,10 +98,14 @@ public static class TrustPolicyReader
             GoldenValuesPolicy? goldenValues = root.TryGetProperty("goldenValues", out JsonElement golden)
                 ? ReadGoldenValues(golden, "$.goldenValues", baseDirectory)
                 : null;
+            PcrSelection? tpmRequiredPcrs = root.TryGetProperty("tpmRequiredPcrs", out JsonElement required)
+                ? ReadRequiredPcrs(required, "$.tpmRequiredPcrs")
+                : null;
+            CheckGoldenValuesCovered(builders, goldenValues, tpmRequiredPcrs);
 
             try
             {
-                return new TrustPolicy(logs, builders, quorum, goldenValues);
+                return new TrustPolicy(logs, builders, quorum, goldenValues, tpmRequiredPcrs);
             }
             catch (ArgumentException ex)
             {
@@ -219,9 +228,97 @@ public static class TrustPolicyReader
         }
     }
 
+    /// <summary>
+    /// Reads <c>tpmRequiredPcrs</c>: bank name → the PCR indexes a quote must cover in that bank, e.g.
+    /// <c>{"sha256": [0, 1, 2, 3, 4, 5, 6, 7]}</c>.
+    /// </summary>
+    private static PcrSelection ReadRequiredPcrs(JsonElement element, string path)
+    {
+        RequireObject(element, path, BankNames);
+        var banks = new List<PcrBankSelection>(BankNames.Length);
+        foreach (JsonProperty bank in element.EnumerateObject())
+        {
+            string bankPath = path + "." + bank.Name;
+            TpmHash.TryParseBankName(bank.Name, out TpmAlgorithm hash);
+            if (bank.Value.ValueKind != JsonValueKind.Array)
+            {
+                throw new PolicyFormatException(bankPath, "Expected an array of PCR indexes.");
+            }
+
+            int length = bank.Value.GetArrayLength();
+            if (length == 0)
+            {
+                throw new PolicyFormatException(bankPath, "The array is empty; a bank with no required PCR is left out.");
+            }
+
+            // Indexes are distinct and in 0..23, so more items than that cannot be valid.
+            if (length > TrustPolicy.MaxRequiredPcrIndex + 1)
+            {
+                throw new PolicyFormatException(bankPath, $"{length} items; a bank has at most {TrustPolicy.MaxRequiredPcrIndex + 1} PCRs.");
+            }
+
+            uint mask = 0;
+            int i = 0;
+            foreach (JsonElement item in bank.Value.EnumerateArray())
+            {
+                string itemPath = $"{bankPath}[{i++}]";
+                if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out int pcr) || pcr is < 0 or > TrustPolicy.MaxRequiredPcrIndex)
+                {
+                    throw new PolicyFormatException(itemPath, $"Expected a PCR index from 0 to {TrustPolicy.MaxRequiredPcrIndex}.");
+                }
+
+                if ((mask & (1u << pcr)) != 0)
+                {
+                    throw new PolicyFormatException(itemPath, $"PCR {pcr} appears more than once.");
+                }
+
+                mask |= 1u << pcr;
+            }
+
+            banks.Add(new PcrBankSelection(hash, mask));
+        }
+
+        if (banks.Count == 0)
+        {
+            throw new PolicyFormatException(path, $"The object is empty; name at least one bank ({string.Join(", ", BankNames)}).");
+        }
+
+        return new PcrSelection(banks);
+    }
+
+    /// <summary>
+    /// Refuses a builder whose golden-value configuration depends on a PCR its required selection leaves out: its quotes
+    /// need not cover that PCR, so the configuration could never be checked and every such quote would fail.
+    /// </summary>
+    private static void CheckGoldenValuesCovered(List<BuilderPolicy> builders, GoldenValuesPolicy? goldenValues, PcrSelection? tpmRequiredPcrs)
+    {
+        for (int i = 0; i < builders.Count; i++)
+        {
+            BuilderPolicy builder = builders[i];
+            BuildMachineConfiguration? configuration = goldenValues?.Configurations.FirstOrDefault(c => string.Equals(c.Name, builder.GoldenValues, StringComparison.Ordinal));
+            if (configuration is null)
+            {
+                // No configuration named, or a name the policy does not define (TrustPolicy refuses that).
+                continue;
+            }
+
+            PcrSelection required = builder.TpmRequiredPcrs ?? tpmRequiredPcrs ?? TrustPolicy.DefaultTpmRequiredPcrs;
+            if (TrustPolicy.FindPcrOutside(configuration, required) is { } outside)
+            {
+                string source = builder.TpmRequiredPcrs is not null ? $"$.builders[{i}].tpmRequiredPcrs"
+                    : tpmRequiredPcrs is not null ? "$.tpmRequiredPcrs"
+                    : "the default, as $.tpmRequiredPcrs is absent";
+                throw new PolicyFormatException(
+                    $"$.builders[{i}].goldenValues",
+                    $"The configuration \"{configuration.Name}\" {outside}, which the builder's required PCRs {required} ({source}) do not include, "
+                    + "so its quotes need not cover it; add it to tpmRequiredPcrs.");
+            }
+        }
+    }
+
     private static BuilderPolicy ReadBuilder(JsonElement element, string path)
     {
-        RequireObject(element, path, "name", "key", "operator", "requireTpm", "goldenValues");
+        RequireObject(element, path, "name", "key", "operator", "requireTpm", "goldenValues", "tpmRequiredPcrs");
         string name = ReadString(element, path, "name");
         string keyText = ReadString(element, path, "key");
         if (!IdentityPublicKey.TryParse(keyText, out IdentityPublicKey? key, out string? keyError))
@@ -249,7 +346,10 @@ public static class TrustPolicyReader
                 : throw new PolicyFormatException(path + ".goldenValues", "goldenValues is a string or null.");
         }
 
-        return new BuilderPolicy(name, key, op, requireTpm, golden);
+        PcrSelection? requiredPcrs = element.TryGetProperty("tpmRequiredPcrs", out JsonElement pcrs)
+            ? ReadRequiredPcrs(pcrs, path + ".tpmRequiredPcrs")
+            : null;
+        return new BuilderPolicy(name, key, op, requireTpm, golden) { TpmRequiredPcrs = requiredPcrs };
     }
 
     private static QuorumRule ReadQuorum(JsonElement element, string path)

@@ -45,6 +45,66 @@ public sealed class TpmPathVerificationTests
     }
 
     [Fact]
+    public async Task VerifyAsync_PolicyRequiresAPcrTheQuoteOmits_RejectedNamingThePcr()
+    {
+        using var s = new TpmScenario().Enrolled();
+        var (path, hash) = Subject("pcr9");
+        // The software AK quotes sha256 PCRs 0-7.
+        s.Attest(s.TpmBuilder, path, hash, s.Ak);
+
+        var result = await VerifyAsync(s, s.Policy(tpmRequiredPcrs: """{"sha256":[0,1,2,3,4,5,6,7,9]}"""), path, hash);
+
+        Assert.False(result.Verdict.Trusted);
+        var rejected = Assert.Single(result.Verdict.Rejected);
+        Assert.Contains(rejected.Reasons, r => r.Contains("quote: RequiredPcrNotQuoted: PCR 9 of bank sha256 is required but not quoted", StringComparison.Ordinal));
+        Assert.DoesNotContain(rejected.Reasons, r => r.Contains("PCR 7 of bank sha256 is required", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task VerifyAsync_PolicyRequiresASubsetOfTheQuotedPcrs_TrustedWithTpmVerified()
+    {
+        using var s = new TpmScenario().Enrolled();
+        var (path, hash) = Subject("subset");
+        s.Attest(s.TpmBuilder, path, hash, s.Ak);
+
+        var result = await VerifyAsync(
+            s, s.Policy(minTpmAttested: 1, goldenValues: TpmScenario.GoldenValues(Pcr0, Pcr7), tpmRequiredPcrs: """{"sha256":[0,2,4,7]}"""), path, hash);
+
+        Assert.True(result.Verdict.Trusted, Describe(result));
+        Assert.True(Assert.Single(result.Verdict.Agreeing).TpmVerified);
+    }
+
+    [Fact]
+    public async Task VerifyAsync_BuilderOverrideRequiresTheQuotedPcrs_TrustedDespiteAStricterDefault()
+    {
+        using var s = new TpmScenario().Enrolled();
+        var (path, hash) = Subject("override");
+        s.Attest(s.TpmBuilder, path, hash, s.Ak);
+        var stricter = """{"sha256":[0,1,2,3,4,5,6,7,9,10,11,12,13,14]}""";
+
+        var overridden = await VerifyAsync(s, s.Policy(tpmRequiredPcrs: stricter, builderRequiredPcrs: """{"sha256":[0,1,2,3,4,5,6,7]}"""), path, hash);
+        var inherited = await VerifyAsync(s, s.Policy(tpmRequiredPcrs: stricter), path, hash);
+
+        Assert.True(overridden.Verdict.Trusted, Describe(overridden));
+        var rejected = Assert.Single(inherited.Verdict.Rejected);
+        Assert.Contains(rejected.Reasons, r => r.Contains("quote: RequiredPcrNotQuoted: PCR 14 of bank sha256 is required but not quoted", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task VerifyAsync_PolicyRequiresTheSha1BankAndTheQuoteHasOnlySha256_BuilderWithoutRequireTpmCountsWithANote()
+    {
+        using var s = new TpmScenario().Enrolled();
+        var (path, hash) = Subject("sha1");
+        s.Attest(s.TpmBuilder, path, hash, s.Ak);
+
+        var result = await VerifyAsync(s, s.Policy(requireTpm: false, builderRequiredPcrs: """{"sha1":[0,7]}"""), path, hash);
+
+        Assert.True(result.Verdict.Trusted, Describe(result));
+        Assert.False(Assert.Single(result.Verdict.Agreeing).TpmVerified);
+        Assert.Contains(result.Verdict.TpmNotes, n => n.Contains("quote: RequiredPcrNotQuoted: PCR 0 of bank sha1 is required but not quoted", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task VerifyAsync_EvidenceFromAnotherBuildersAk_RejectedAsNotBound()
     {
         using var s = new TpmScenario().Enrolled();

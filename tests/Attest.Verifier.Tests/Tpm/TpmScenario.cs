@@ -139,11 +139,18 @@ internal sealed class TpmScenario : IDisposable
             withRegistry ? all.Where(e => LogEntries.Classify(e.Entry.Span) == LogEntryKind.RegistryChange) : []);
     }
 
+    /// <summary>
+    /// A policy naming both builders; <c>tpmRequiredPcrs</c> and <c>builderRequiredPcrs</c> are the JSON objects of the
+    /// policy's and the TPM builder's <c>tpmRequiredPcrs</c> members, left out when null.
+    /// </summary>
     public TrustPolicy Policy(
-        bool requireTpm = true, int minAgreeing = 1, int minTpmAttested = 0, string? goldenValues = null, bool pinAdminKey = true, IdentityKey? adminKey = null)
+        bool requireTpm = true, int minAgreeing = 1, int minTpmAttested = 0, string? goldenValues = null, bool pinAdminKey = true, IdentityKey? adminKey = null,
+        string? tpmRequiredPcrs = null, string? builderRequiredPcrs = null)
     {
-        string golden = goldenValues is null ? string.Empty : $",\"goldenValues\":{goldenValues}";
-        string builderGolden = goldenValues is null ? string.Empty : ",\"goldenValues\":\"tpm-machine\"";
+        string golden = (goldenValues is null ? string.Empty : $",\"goldenValues\":{goldenValues}")
+            + (tpmRequiredPcrs is null ? string.Empty : $",\"tpmRequiredPcrs\":{tpmRequiredPcrs}");
+        string builderGolden = (goldenValues is null ? string.Empty : ",\"goldenValues\":\"tpm-machine\"")
+            + (builderRequiredPcrs is null ? string.Empty : $",\"tpmRequiredPcrs\":{builderRequiredPcrs}");
         string admin = pinAdminKey ? $",\"adminKey\":\"{(adminKey ?? Admin).PublicKey}\"" : string.Empty;
         string json = "{\"version\":1,\"logs\":[{\"origin\":\"" + Log.Origin + "\",\"key\":\"" + Log.Verifier.Encode() + "\",\"url\":\"http://127.0.0.1:1/\"" + admin + "}],"
             + "\"builders\":[{\"name\":\"tpm-builder\",\"key\":\"" + TpmBuilder.PublicKey + "\",\"operator\":\"alice\",\"requireTpm\":" + (requireTpm ? "true" : "false") + builderGolden + "},"

@@ -26,8 +26,9 @@ internal sealed record TpmCheck(bool Verified, IReadOnlyList<string> Failures, Q
 /// <summary>
 /// Verifies the <c>tpm</c> evidence of an attestation (docs/tpm-evidence.md) against the attestation key the log's
 /// admin-signed <c>ak-binding</c> entries bound to the signing builder before the attestation's index, with the
-/// builder's golden values. Registry entries are verified like attestations (inclusion under a checkpoint the policy
-/// accepts) and by the admin key the policy pins for their log; each is verified once per verifier. Thread-safe.
+/// builder's required PCRs (<see cref="TrustPolicy.QuotePolicyFor"/>) and golden values. Registry entries are
+/// verified like attestations (inclusion under a checkpoint the policy accepts) and by the admin key the policy pins
+/// for their log; each is verified once per verifier. Thread-safe.
 /// </summary>
 internal sealed class TpmEvidenceChecker : IDisposable
 {
@@ -102,7 +103,7 @@ internal sealed class TpmEvidenceChecker : IDisposable
         }
 
         TpmEvidenceVerdict verdict = TpmEvidenceVerifier.Verify(
-            tpm, key, document.ComputeTpmQualifyingData(), QuotePolicy.Default, _policy.GoldenValuesFor(builder));
+            tpm, key, document.ComputeTpmQualifyingData(), _policy.QuotePolicyFor(builder), _policy.GoldenValuesFor(builder));
         if (!verdict.IsValid || verdict.Quote.Attest is null)
         {
             return TpmCheck.Failed(
