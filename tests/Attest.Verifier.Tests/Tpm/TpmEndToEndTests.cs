@@ -107,9 +107,10 @@ public sealed class TpmEndToEndFixture : IAsyncLifetime
     /// <summary>
     /// Writes a policy (and golden.json beside it): tpm-builder (operator alice, requireTpm, golden values
     /// "swtpm-machine": PCR 0 and 7 as quoted unless <paramref name="pcr7"/> overrides) and plain-builder (operator bob);
-    /// two agreeing builders of two operators, one of them TPM-attested.
+    /// two agreeing builders of two operators, one of them TPM-attested; <paramref name="tpmRequiredPcrs"/> is the JSON
+    /// of the policy's <c>tpmRequiredPcrs</c> member, left out when null.
     /// </summary>
-    public string WritePolicy(string directory, string? pcr7 = null, bool pinAdminKey = true)
+    public string WritePolicy(string directory, string? pcr7 = null, bool pinAdminKey = true, string? tpmRequiredPcrs = null)
     {
         Directory.CreateDirectory(directory);
         File.WriteAllText(Path.Combine(directory, "golden.json"),
@@ -120,7 +121,8 @@ public sealed class TpmEndToEndFixture : IAsyncLifetime
             + "\"builders\":[{\"name\":\"tpm-builder\",\"key\":\"" + TpmBuilder.PublicKey + "\",\"operator\":\"alice\",\"requireTpm\":true,\"goldenValues\":\"swtpm-machine\"},"
             + "{\"name\":\"plain-builder\",\"key\":\"" + PlainBuilder.PublicKey + "\",\"operator\":\"bob\"}],"
             + "\"quorum\":{\"minAgreeing\":2,\"minOperators\":2,\"maxDissenting\":0,\"minTpmAttested\":1},"
-            + "\"goldenValues\":\"golden.json\"}";
+            + "\"goldenValues\":\"golden.json\""
+            + (tpmRequiredPcrs is null ? string.Empty : ",\"tpmRequiredPcrs\":" + tpmRequiredPcrs) + "}";
         string file = Path.Combine(directory, "policy.json");
         File.WriteAllText(file, policy);
         return file;
@@ -185,6 +187,23 @@ public sealed class TpmEndToEndTests(TpmEndToEndFixture fixture) : IClassFixture
         Assert.Contains("rejected:  localhost/attest-log#", output, StringComparison.Ordinal);
         Assert.Contains($"golden values swtpm-machine: PcrValueMismatch: PCR 7 of bank sha256 is {fixture.Pcr(7)}, expected {wrong}", output, StringComparison.Ordinal);
         Assert.Contains("0 agreeing builder(s) carried verified TPM evidence", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Path_PolicyRequiredPcrs_AgentsQuotedPcr11AcceptedAndUnquotedPcr12Refused()
+    {
+        // The agent quotes its default selection, sha256:0-7,11.
+        string covered = fixture.WritePolicy(_directory.Combine("covered"), tpmRequiredPcrs: """{"sha256":[0,1,2,3,4,5,6,7,11]}""");
+        string uncovered = fixture.WritePolicy(_directory.Combine("uncovered"), tpmRequiredPcrs: """{"sha256":[0,7,11,12]}""");
+
+        var accepted = await PathCommandTests.RunAsync(null, ["path", fixture.OutPath, .. Common(covered)]);
+        var refused = await PathCommandTests.RunAsync(null, ["path", fixture.OutPath, .. Common(uncovered)]);
+
+        Assert.True(accepted.Exit == 0, accepted.Output + accepted.Error);
+        Assert.Contains("agreed:    tpm-builder (operator alice, TPM verified)", accepted.Output, StringComparison.Ordinal);
+        Assert.True(refused.Exit == 1, refused.Output + refused.Error);
+        Assert.Contains("quote: RequiredPcrNotQuoted: PCR 12 of bank sha256 is required but not quoted", refused.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("PCR 11 of bank sha256 is required", refused.Output, StringComparison.Ordinal);
     }
 
     [Fact]
