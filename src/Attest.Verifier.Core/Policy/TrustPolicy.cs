@@ -13,7 +13,7 @@ namespace Attest.Verifier.Policy;
 /// <remarks>The JSON form is documented in docs/verifier-policy.md and read by <see cref="TrustPolicyReader"/>.</remarks>
 public sealed class TrustPolicy
 {
-    /// <summary>The highest PCR index a required selection may name: PC Client TPMs have PCRs 0-23 (TCG PC Client PTP §4.6).</summary>
+    /// <summary>The highest PCR index a required selection may name: PC Client TPMs have 24 PCRs (TCG PC Client Platform TPM Profile).</summary>
     public const int MaxRequiredPcrIndex = 23;
 
     private readonly Dictionary<string, GoldenValuesPolicy> _goldenValuesByKeyId;

@@ -2,6 +2,7 @@ using System.Text;
 using Attest.Provenance.Signing;
 using Attest.Tpm;
 using Attest.Tpm.Structures;
+using Attest.Tpm.Verification.Policy;
 using Attest.Verifier.Policy;
 using FsCheck;
 using FsCheck.Fluent;
@@ -362,6 +363,22 @@ public sealed class TrustPolicyReaderTests
                 Assert.Equal(new PcrSelection(expected), policy.Builders[0].TpmRequiredPcrs);
                 Assert.Equal(new PcrSelection(expected), policy.QuotePolicyFor(policy.Builders[0]).RequiredPcrs);
             }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void Constructor_GoldenValuesOutsideTheBuildersRequiredPcrs_RefusedUnlessTheBuilderCoversThem()
+    {
+        using var key = IdentityKey.Generate("builder");
+        var builder = new BuilderPolicy("b", key.PublicKey, "op", true, "uki");
+        var golden = new GoldenValuesPolicy([new BuildMachineConfiguration("uki", null, [new PcrValue(TpmAlgorithm.Sha256, 11, new byte[32])], [])]);
+        var rule = new QuorumRule(1, 1, 0, 0);
+
+        var refused = Assert.Throws<ArgumentException>(() => new TrustPolicy([], [builder], rule, golden, null));
+        var policy = new TrustPolicy([], [builder with { TpmRequiredPcrs = PcrSelection.Sha256(0, 7, 11) }], rule, golden, null);
+
+        Assert.Contains("which pins sha256 PCR 11, but the builder's TPM required PCRs (sha256:0,1,2,3,4,5,6,7) do not include it", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(PcrSelection.Sha256(0, 7, 11), policy.QuotePolicyFor(policy.Builders[0]).RequiredPcrs);
+        Assert.Equal(PcrSelection.Sha256(0, 1, 2, 3, 4, 5, 6, 7), policy.TpmRequiredPcrs);
     }
 
     [Fact]
